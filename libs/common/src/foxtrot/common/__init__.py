@@ -1,0 +1,1 @@
+"""Foxtrot's contracts and plumbing, shared by every service."""

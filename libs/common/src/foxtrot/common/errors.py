@@ -1,0 +1,45 @@
+"""Errors raised by Foxtrot's plumbing.
+
+    FoxtrotError
+    ├── ConfigurationError   a setting is missing or has the wrong shape
+    ├── MalformedMessage     bytes on a subject that do not decode into its model
+    ├── InfrastructureError  NATS or PostgreSQL unreachable or misbehaving
+    └── QueryError           a request/reply query answered with an error
+
+Domain errors (illegal order transitions and the like) live in ``foxtrot.core.errors``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "FoxtrotError",
+    "InfrastructureError",
+    "MalformedMessage",
+    "QueryError",
+]
+
+
+class FoxtrotError(Exception):
+    """Base class of every error raised by Foxtrot's plumbing."""
+
+
+class ConfigurationError(FoxtrotError):
+    """A setting is missing or has the wrong shape."""
+
+
+class MalformedMessage(FoxtrotError):
+    """A message that does not decode into the model its subject carries."""
+
+    def __init__(self, subject: str, reason: str) -> None:
+        super().__init__(f"malformed message on {subject}: {reason}")
+        self.subject = subject
+        self.reason = reason
+
+
+class InfrastructureError(FoxtrotError):
+    """NATS or PostgreSQL is unreachable or misbehaving."""
+
+
+class QueryError(FoxtrotError):
+    """A request/reply query was answered with an error."""

@@ -1,0 +1,1 @@
+"""Versioned wire contracts. ``v1`` is the current major version."""

@@ -1,0 +1,98 @@
+"""v1 market data: trades, quotes and bars as market_data publishes them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self
+
+from pydantic import Field, model_validator
+
+from foxtrot.core import data as core
+from foxtrot.core.enums import AggressorSide
+from foxtrot.core.identifiers import InstrumentId, TradeId
+from foxtrot.common.messages.v1.envelope import Message
+from foxtrot.common.messages.v1.types import (
+    InstrumentIdStr,
+    NonNegativeDecimalStr,
+    PositiveDecimalStr,
+)
+
+__all__ = ["Bar", "QuoteTick", "TradeTick"]
+
+BarSpecStr = Field(pattern=r"^[1-9][0-9]*(s|m|h|d|t|v|q)$",
+                   description="interval and unit: s/m/h/d time, t ticks, v volume, q value",
+                   examples=["1m", "100t"])
+
+
+class TradeTick(Message):
+    """A trade printed on a venue. Subject: md.v1.trade.{venue}.{symbol}."""
+
+    type: Literal["TradeTick"] = "TradeTick"
+    instrument_id: InstrumentIdStr
+    price: PositiveDecimalStr = Field(description="trade price")
+    size: PositiveDecimalStr = Field(description="traded quantity")
+    aggressor_side: AggressorSide = Field(description="side of the taker")
+    trade_id: str = Field(min_length=1, max_length=64, description="venue trade id")
+
+    def to_core(self) -> core.TradeTick:
+        """The domain's view of this trade."""
+        return core.TradeTick(InstrumentId.parse(self.instrument_id), self.price, self.size,
+                              self.aggressor_side, TradeId(self.trade_id), self.ts_event,
+                              self.ts_init)
+
+    @classmethod
+    def from_core(cls, tick: core.TradeTick, **envelope: Any) -> Self:
+        """Wrap a domain trade for the wire."""
+        return cls(instrument_id=str(tick.instrument_id), price=tick.price, size=tick.size,
+                   aggressor_side=tick.aggressor_side, trade_id=tick.trade_id,
+                   ts_event=tick.ts_event, ts_init=tick.ts_init, **envelope)
+
+
+class QuoteTick(Message):
+    """Best bid and ask. Subject: md.v1.quote.{venue}.{symbol}."""
+
+    type: Literal["QuoteTick"] = "QuoteTick"
+    instrument_id: InstrumentIdStr
+    bid_price: PositiveDecimalStr
+    ask_price: PositiveDecimalStr
+    bid_size: NonNegativeDecimalStr
+    ask_size: NonNegativeDecimalStr
+
+    def to_core(self) -> core.QuoteTick:
+        """The domain's view of this quote."""
+        return core.QuoteTick(InstrumentId.parse(self.instrument_id), self.bid_price,
+                              self.ask_price, self.bid_size, self.ask_size, self.ts_event,
+                              self.ts_init)
+
+
+class Bar(Message):
+    """OHLCV over one interval; ts_event is the close. Subject: md.v1.bar.{venue}.{symbol}.{spec}."""
+
+    type: Literal["Bar"] = "Bar"
+    instrument_id: InstrumentIdStr
+    spec: str = BarSpecStr
+    open: PositiveDecimalStr
+    high: PositiveDecimalStr
+    low: PositiveDecimalStr
+    close: PositiveDecimalStr
+    volume: NonNegativeDecimalStr
+
+    @model_validator(mode="after")
+    def _ohlc_consistent(self) -> Self:
+        if not (self.low <= self.open <= self.high and self.low <= self.close <= self.high):
+            raise ValueError(
+                f"need low <= open, close <= high, was o={self.open} h={self.high} "
+                f"l={self.low} c={self.close}"
+            )
+        return self
+
+    def to_core(self) -> core.Bar:
+        """The domain's view of this bar."""
+        return core.Bar(InstrumentId.parse(self.instrument_id), self.spec, self.open, self.high,
+                        self.low, self.close, self.volume, self.ts_event, self.ts_init)
+
+    @classmethod
+    def from_core(cls, bar: core.Bar, **envelope: Any) -> Self:
+        """Wrap a domain bar for the wire."""
+        return cls(instrument_id=str(bar.instrument_id), spec=bar.spec, open=bar.open,
+                   high=bar.high, low=bar.low, close=bar.close, volume=bar.volume,
+                   ts_event=bar.ts_event, ts_init=bar.ts_init, **envelope)

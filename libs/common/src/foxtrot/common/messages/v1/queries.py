@@ -1,0 +1,97 @@
+"""v1 request/reply queries that the gateway asks execution; subjects qry.v1.exec.*."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from foxtrot.core.enums import OrderSide, OrderStatus, OrderType, PositionSide, TimeInForce
+from foxtrot.common.messages.v1.types import DecimalStr, InstrumentIdStr, Token, UnixNanos
+
+__all__ = ["OrderView", "OrdersQuery", "OrdersReply", "PositionView", "PositionsQuery",
+           "PositionsReply", "QueryFailed"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OrdersQuery(_Frozen):
+    """Ask for orders, newest first."""
+
+    strategy_id: Token | None = None
+    instrument_id: InstrumentIdStr | None = None
+    status: OrderStatus | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+    before_seq: int | None = Field(default=None, ge=1,
+                                   description="page: only orders created before this seq")
+
+
+class OrderView(_Frozen):
+    """An order's current state."""
+
+    seq: int
+    client_order_id: str
+    venue_order_id: str | None
+    strategy_id: str
+    account_id: str
+    instrument_id: str
+    side: OrderSide
+    order_type: OrderType
+    time_in_force: TimeInForce
+    quantity: DecimalStr
+    price: DecimalStr | None
+    trigger_price: DecimalStr | None
+    expire_time_ns: UnixNanos | None
+    reduce_only: bool
+    post_only: bool
+    status: OrderStatus
+    filled_qty: DecimalStr
+    avg_px: DecimalStr | None
+    ts_init: UnixNanos
+    ts_last: UnixNanos
+
+
+class OrdersReply(_Frozen):
+    """Orders that match a query."""
+
+    type: Literal["OrdersReply"] = "OrdersReply"
+    orders: tuple[OrderView, ...]
+
+
+class PositionsQuery(_Frozen):
+    """Ask for positions."""
+
+    strategy_id: Token | None = None
+    instrument_id: InstrumentIdStr | None = None
+    include_flat: bool = True
+
+
+class PositionView(_Frozen):
+    """A position's current state."""
+
+    strategy_id: str
+    instrument_id: str
+    side: PositionSide
+    quantity: DecimalStr
+    avg_px_open: DecimalStr
+    realized_pnl: DecimalStr
+    unrealized_pnl: DecimalStr | None
+    commissions: DecimalStr
+    currency: str
+    ts_last: UnixNanos
+
+
+class PositionsReply(_Frozen):
+    """Positions that match a query."""
+
+    type: Literal["PositionsReply"] = "PositionsReply"
+    positions: tuple[PositionView, ...]
+
+
+class QueryFailed(_Frozen):
+    """The answer to a query that could not be served."""
+
+    type: Literal["QueryFailed"] = "QueryFailed"
+    error: str

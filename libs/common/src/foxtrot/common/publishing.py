@@ -1,0 +1,39 @@
+"""Publishing v1 messages to JetStream with ``Nats-Msg-Id`` set for server-side dedup."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Final
+
+from faststream.nats import NatsBroker
+
+from foxtrot.common.messages.v1 import Message
+from foxtrot.common.streams import StreamSpec
+
+__all__ = ["Publisher", "derived_id", "now_ns"]
+
+_NAMESPACE: Final = uuid.UUID("6f1c2a3e-6a43-4c51-9b53-0f6b8c3c7a10")
+
+
+def derived_id(cause: uuid.UUID, tag: str) -> uuid.UUID:
+    """A message id fixed by its cause and a tag, so a redelivered cause republishes the
+    same id and JetStream drops the duplicate."""
+    return uuid.uuid5(_NAMESPACE, f"{cause}:{tag}")
+
+
+def now_ns() -> int:
+    """Wall-clock UTC time in nanoseconds; services read the clock, the domain never does."""
+    return time.time_ns()
+
+
+class Publisher:
+    """Publishes messages to JetStream and waits for the stream's acknowledgement."""
+
+    def __init__(self, broker: NatsBroker) -> None:
+        self.broker = broker
+
+    async def __call__(self, subject: str, message: Message, stream: StreamSpec) -> None:
+        await self.broker.publish(message.to_json(), subject,
+                                  headers={"Nats-Msg-Id": str(message.message_id)},
+                                  stream=stream.name)

@@ -1,0 +1,135 @@
+"""What every service process is made of: settings, logs, traces, broker, consumers,
+the ops endpoints (/healthz, /readyz, /metrics) and a graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import FastAPI, Response
+from faststream.nats import NatsBroker
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from foxtrot.common.broker import jetstream, make_broker
+from foxtrot.common.consumers import Consumers
+from foxtrot.common.dead_letters import DeadLetters
+from foxtrot.common.errors import ConfigurationError
+from foxtrot.common.logs import configure_logging
+from foxtrot.common.persistence import make_engine
+from foxtrot.common.settings import ServiceSettings
+from foxtrot.common.streams import ensure_streams
+from foxtrot.common.telemetry import setup_tracing
+
+__all__ = ["Hook", "ServiceRuntime", "serve"]
+
+log = logging.getLogger(__name__)
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ServiceRuntime:
+    """A service's infrastructure, wired once in its composition root."""
+
+    service: str
+    settings: ServiceSettings
+    broker: NatsBroker
+    consumers: Consumers
+    tracer_provider: TracerProvider
+    engine: AsyncEngine | None = None
+    before_subscribe: list[Hook] = field(default_factory=list)
+    on_start: list[Hook] = field(default_factory=list)
+    on_stop: list[Hook] = field(default_factory=list)
+    started: bool = False
+
+    @classmethod
+    def create(cls, service: str, settings: ServiceSettings, *,
+               database: bool = False) -> ServiceRuntime:
+        """Configure logs and traces and build the broker (and engine when ``database``)."""
+        configure_logging(service, settings.log_level)
+        provider = setup_tracing(service, settings)
+        broker = make_broker(service, settings, provider)
+        consumers = Consumers(broker, service, DeadLetters(broker, service),
+                              max_deliver=settings.handler_max_deliver)
+        engine = None
+        if database:
+            if not settings.database_url:
+                raise ConfigurationError(f"{service} keeps state: set DATABASE_URL")
+            engine = make_engine(settings.database_url)
+        return cls(service, settings, broker, consumers, provider, engine)
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        """Connect, declare streams, start the use cases and subscribers; undo on stop."""
+        await self.broker.connect()
+        await ensure_streams(jetstream(self.broker))
+        for hook in self.before_subscribe:
+            await hook()
+        await self.broker.start()
+        for hook in self.on_start:
+            await hook()
+        self.started = True
+        log.info("%s started", self.service, extra={"subscriptions": self.consumers.patterns})
+        try:
+            yield
+        finally:
+            self.started = False
+            log.info("%s stopping", self.service)
+            for hook in reversed(self.on_stop):
+                await hook()
+            await self.broker.stop()
+            if self.engine is not None:
+                await self.engine.dispose()
+            self.tracer_provider.shutdown()
+            log.info("%s stopped", self.service)
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency and whether it answers; every value is "ok" when ready."""
+        checks: dict[str, str] = {"started": "ok" if self.started else "starting"}
+        try:
+            await asyncio.wait_for(self.broker.connection.flush(), timeout=2.0)
+            checks["nats"] = "ok"
+        except Exception as exc:
+            checks["nats"] = f"unreachable: {type(exc).__name__}"
+        if self.engine is not None:
+            try:
+                async with asyncio.timeout(2.0), self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                checks["database"] = "ok"
+            except Exception as exc:
+                checks["database"] = f"unreachable: {type(exc).__name__}"
+        return checks
+
+    def app(self, title: str | None = None, version: str = "1") -> FastAPI:
+        """A FastAPI app that runs the service in its lifespan and serves the ops endpoints."""
+        app = FastAPI(title=title or f"foxtrot-{self.service}", version=version,
+                      lifespan=self.lifespan)
+
+        @app.get("/healthz", tags=["ops"], summary="The process is alive")
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok", "service": self.service}
+
+        @app.get("/readyz", tags=["ops"], summary="Broker and database reachable")
+        async def readyz(response: Response) -> dict[str, object]:
+            checks = await self.readiness()
+            ready = all(v == "ok" for v in checks.values())
+            response.status_code = 200 if ready else 503
+            return {"status": "ready" if ready else "not ready", "checks": checks}
+
+        @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+        async def metrics() -> Response:
+            return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+        return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run the app until SIGTERM or SIGINT, then stop gracefully."""
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                timeout_graceful_shutdown=10, access_log=False)

@@ -1,0 +1,27 @@
+"""Errors raised by the pure domain.
+
+    DomainError
+    ├── InvalidIdentifier      an id that does not parse ("BTCUSDT" without a venue)
+    ├── InvalidOrderTransition an event that the order's current state does not allow
+    └── InvalidOrder           an order whose fields contradict each other
+"""
+
+from __future__ import annotations
+
+__all__ = ["DomainError", "InvalidIdentifier", "InvalidOrder", "InvalidOrderTransition"]
+
+
+class DomainError(Exception):
+    """Base class of every error the domain raises."""
+
+
+class InvalidIdentifier(DomainError, ValueError):
+    """An identifier that does not have the expected shape."""
+
+
+class InvalidOrder(DomainError, ValueError):
+    """An order whose fields contradict each other."""
+
+
+class InvalidOrderTransition(DomainError):
+    """An order event that is not allowed in the order's current state."""

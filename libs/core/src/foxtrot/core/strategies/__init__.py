@@ -1,0 +1,1 @@
+"""Sample strategies that ship with Foxtrot."""

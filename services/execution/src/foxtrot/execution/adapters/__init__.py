@@ -1,0 +1,1 @@
+"""Execution's adapters: its PostgreSQL schema."""

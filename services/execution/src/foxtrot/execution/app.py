@@ -1,0 +1,41 @@
+"""Execution's composition root."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import FastAPI
+
+from foxtrot.core.venue import SimulatedVenue
+from foxtrot.common.runtime import ServiceRuntime
+from foxtrot.common.streams import EVENTS
+from foxtrot.execution import handlers
+from foxtrot.execution.adapters.tables import SCHEMA
+from foxtrot.execution.config import ExecutionSettings
+from foxtrot.execution.service import ExecutionService
+
+__all__ = ["MIGRATIONS", "SCHEMA", "create_app"]
+
+MIGRATIONS = str(files("foxtrot.execution") / "migrations")
+
+
+def create_app(settings: ExecutionSettings | None = None) -> FastAPI:
+    """Wire order management to NATS and PostgreSQL and serve its ops endpoints."""
+    settings = settings or ExecutionSettings()
+    runtime = ServiceRuntime.create("execution", settings, database=True)
+    assert runtime.engine is not None
+    venue = SimulatedVenue(settings.venue, settings.settlement_currency, settings.taker_fee,
+                           settings.maker_fee)
+    broker = runtime.broker
+
+    async def publish(subject: str, payload: bytes, message_id: str) -> None:
+        await broker.publish(payload, subject, headers={"Nats-Msg-Id": message_id},
+                             stream=EVENTS.name)
+
+    service = ExecutionService(runtime.engine, venue, publish, settings.account_id,
+                               settings.starting_balance)
+    handlers.register(runtime.consumers, service)
+    # Recover before the subscribers take commands: resting orders back on the book,
+    # events a crash left unpublished sent out.
+    runtime.before_subscribe.append(service.recover)
+    return runtime.app()

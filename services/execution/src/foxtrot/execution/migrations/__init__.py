@@ -1,0 +1,1 @@
+"""Execution's Alembic migrations (schema ``execution``)."""

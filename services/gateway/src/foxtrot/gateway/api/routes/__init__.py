@@ -1,0 +1,1 @@
+"""Routes of the v1 HTTP API."""

@@ -1,0 +1,46 @@
+"""HTTP schemas: what people send and get back, kept apart from the wire messages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from foxtrot.core.enums import OrderSide, OrderType, TimeInForce
+from foxtrot.common.messages.v1.types import InstrumentIdStr, PositiveDecimalStr, Token
+
+__all__ = ["OrderAccepted", "OrderRequest"]
+
+
+class OrderRequest(BaseModel):
+    """A manual order; it goes through the same risk checks as a strategy's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    instrument_id: InstrumentIdStr
+    side: OrderSide
+    order_type: OrderType = OrderType.MARKET
+    quantity: PositiveDecimalStr = Field(examples=["0.01"])
+    price: PositiveDecimalStr | None = Field(default=None, description="limit price")
+    trigger_price: PositiveDecimalStr | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    expire_time_ns: Annotated[int, Field(ge=0)] | None = None
+    reduce_only: bool = False
+    post_only: bool = False
+    client_order_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-:]+$",
+                                        max_length=64,
+                                        description="your id for the order; one is made if "
+                                                    "omitted")
+    strategy_id: Token = "manual"
+    account_id: Token | None = None
+
+
+class OrderAccepted(BaseModel):
+    """The order was handed to risk; its fate arrives as order events."""
+
+    client_order_id: str
+    message_id: str
+    status: str = "SUBMITTED_TO_RISK"
+
+

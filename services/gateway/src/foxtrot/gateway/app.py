@@ -1,0 +1,23 @@
+"""Gateway's composition root: the public HTTP API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from foxtrot.common.runtime import ServiceRuntime
+from foxtrot.gateway.api.routes import orders, positions
+from foxtrot.gateway.config import GatewaySettings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """The API app; its lifespan connects the broker."""
+    settings = settings or GatewaySettings()
+    runtime = ServiceRuntime.create("gateway", settings)
+    app = runtime.app(title="Foxtrot API")
+    app.state.broker = runtime.broker
+    app.state.settings = settings
+    app.include_router(orders.router)
+    app.include_router(positions.router)
+    return app

@@ -1,0 +1,1 @@
+"""Foxtrot market_data service."""

@@ -1,0 +1,1 @@
+"""Market data's adapters: file readers and the synthetic feed."""

@@ -1,0 +1,24 @@
+"""Risk's settings, read from the environment."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import Field
+
+from foxtrot.core.risk import RiskLimits
+from foxtrot.common.settings import ServiceSettings
+
+__all__ = ["RiskSettings"]
+
+
+class RiskSettings(ServiceSettings):
+    """``FOXTROT_MAX_ORDER_QUANTITY`` and ``FOXTROT_MAX_ORDER_NOTIONAL`` (unset: no limit)."""
+
+    http_port: int = 8082
+    max_order_quantity: Decimal | None = Field(default=Decimal("10"), gt=0)
+    max_order_notional: Decimal | None = Field(default=Decimal("1000000"), gt=0)
+
+    def limits(self) -> RiskLimits:
+        """The per-order limits as the domain's rules take them."""
+        return RiskLimits(self.max_order_quantity, self.max_order_notional)

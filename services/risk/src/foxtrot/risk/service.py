@@ -1,0 +1,38 @@
+"""Risk's use cases: keep the last price of each instrument and judge each order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from foxtrot.core.identifiers import InstrumentId
+from foxtrot.core.risk import Denial, PreTradeContext, RiskLimits, evaluate
+from foxtrot.common.messages.v1 import OrderDenied, SubmitOrder
+
+__all__ = ["RiskGate"]
+
+
+@dataclass
+class RiskGate:
+    """Approves an order or says why not, from the limits and the last known prices."""
+
+    limits: RiskLimits
+    last_prices: dict[InstrumentId, Decimal] = field(default_factory=dict)
+
+    def on_price(self, instrument_id: InstrumentId, price: Decimal) -> None:
+        """Remember the latest traded (or bar close) price of an instrument."""
+        self.last_prices[instrument_id] = price
+
+    def check(self, command: SubmitOrder) -> Denial | None:
+        """The first rule the order fails, or None when it may go to execution."""
+        spec = command.to_core()
+        ctx = PreTradeContext(self.limits, self.last_prices.get(spec.instrument_id))
+        return evaluate(spec, ctx)
+
+    @staticmethod
+    def denied(command: SubmitOrder, denial: Denial, ts: int) -> OrderDenied:
+        """The OrderDenied event for a refused order."""
+        return OrderDenied(client_order_id=command.client_order_id,
+                           strategy_id=command.strategy_id,
+                           instrument_id=command.instrument_id, reason_code=denial.code,
+                           reason=denial.message, **command.caused(ts_event=ts, ts_init=ts))

@@ -1,0 +1,1 @@
+"""Foxtrot strategy service."""
