@@ -27,9 +27,8 @@ def make_broker(
     FastStream's own per-message INFO log is off unless ``FOXTROT_LOG_EACH_MESSAGE`` is set:
     it costs a large share of throughput and the dead-letter path logs what matters.
     """
-    servers = [s.strip() for s in settings.nats_url.split(",") if s.strip()]
     return NatsBroker(
-        servers,
+        settings.nats_servers(),
         name=f"foxtrot-{service}",
         logger=logging.getLogger(f"faststream.{service}") if settings.log_each_message else None,
         middlewares=(

@@ -1,0 +1,102 @@
+"""Who may publish and subscribe where: one NATS user per service, enforced by the server.
+
+Orders can reach execution only through risk because only the ``risk`` user may publish
+on ``cmd.v1.exec.submit_order``. The same table renders the embedded server's config
+(``make run``), ``deploy/nats/nats.conf`` (docker compose, Kubernetes) and the test kit's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = ["USERS", "NatsUser", "render_authorization"]
+
+# What every JetStream client needs: stream and consumer management, fetching, acks and
+# flow control, and replies on its inbox. Deleting or purging streams is not included.
+_JS_PUBLISH: Final = (
+    "$JS.API.INFO",
+    "$JS.API.STREAM.NAMES",
+    "$JS.API.STREAM.INFO.*",
+    "$JS.API.STREAM.CREATE.*",
+    "$JS.API.STREAM.UPDATE.*",
+    "$JS.API.STREAM.MSG.GET.*",
+    "$JS.API.DIRECT.GET.>",
+    "$JS.API.CONSUMER.>",
+    "$JS.ACK.>",
+    "$JS.FC.>",
+)
+_INBOX: Final = ("_INBOX.>",)
+
+
+@dataclass(frozen=True, slots=True)
+class NatsUser:
+    """One NATS user and the subjects it may publish and subscribe to."""
+
+    name: str
+    publish: tuple[str, ...]
+    subscribe: tuple[str, ...]
+    allow_responses: bool = False
+    jetstream_client: bool = True
+
+    def permissions(self) -> dict[str, object]:
+        """The user's ``permissions`` block as nats-server expects it."""
+        publish = self.publish + (_JS_PUBLISH if self.jetstream_client else ())
+        block: dict[str, object] = {
+            "publish": {"allow": list(publish)},
+            "subscribe": {"allow": list(self.subscribe + _INBOX)},
+        }
+        if self.allow_responses:
+            block["allow_responses"] = True
+        return block
+
+
+_DLQ = "dlq.v1.{}"
+USERS: Final[tuple[NatsUser, ...]] = (
+    NatsUser("market_data",
+             publish=("md.v1.trade.>", "md.v1.quote.>", "md.v1.bar.>", "md.v1.book.>",
+                      "md.v1.instrument.>", _DLQ.format("market_data")),
+             subscribe=("md.v1.>",)),
+    NatsUser("strategy",
+             publish=("cmd.v1.risk.>", "cmd.v1.exec.cancel_order", _DLQ.format("strategy")),
+             subscribe=("md.v1.>", "evt.v1.>")),
+    NatsUser("risk",
+             publish=("cmd.v1.exec.submit_order", "cmd.v1.exec.modify_order",
+                      "evt.v1.order.*", "evt.v1.risk.>", _DLQ.format("risk")),
+             subscribe=("cmd.v1.risk.>", "md.v1.>", "evt.v1.>")),
+    NatsUser("execution",
+             publish=("evt.v1.order.*", "evt.v1.position.*", "evt.v1.account.*",
+                      _DLQ.format("execution")),
+             subscribe=("cmd.v1.exec.>", "md.v1.>", "evt.v1.>", "qry.v1.exec.>"),
+             allow_responses=True),
+    NatsUser("gateway",
+             publish=("cmd.v1.risk.>", "cmd.v1.exec.cancel_order", "qry.v1.>",
+                      _DLQ.format("gateway")),
+             subscribe=("md.v1.>", "evt.v1.>")),
+    # External tools: publish raw market data for market_data to validate, nothing else.
+    NatsUser("ingest", publish=("md.v1.ingest.>",), subscribe=(), jetstream_client=False),
+)
+ADMIN: Final = "admin"
+
+
+def render_authorization(passwords: Mapping[str, str]) -> str:
+    """The ``authorization`` block for nats.conf.
+
+    ``passwords`` maps each user (and ``admin``, which may do anything) to its password
+    or to a ``$VARIABLE`` that nats-server reads from its environment.
+    """
+    entries = []
+    for user in USERS:
+        entries.append(_entry(user.name, passwords[user.name], user.permissions()))
+    entries.append(_entry(ADMIN, passwords[ADMIN], None))
+    return "authorization {\n  users = [\n" + ",\n".join(entries) + "\n  ]\n}\n"
+
+
+def _entry(name: str, password: str, permissions: dict[str, object] | None) -> str:
+    secret = password if password.startswith("$") else json.dumps(password)
+    line = f"    {{user: {json.dumps(name)}, password: {secret}"
+    if permissions is not None:
+        line += f", permissions: {json.dumps(permissions)}"
+    return line + "}"

@@ -1,0 +1,186 @@
+"""The whole platform on one machine: infrastructure, migrations, five service processes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from foxtrot.common.local.embedded import EmbeddedNats, EmbeddedPostgres
+from foxtrot.common.local.processes import Child, free_port
+
+__all__ = ["DEFAULT_PORTS", "SERVICES", "LocalPlatform", "PlatformConfig"]
+
+log = logging.getLogger(__name__)
+
+SERVICES: Final = ("execution", "risk", "strategy", "market_data", "gateway")
+DEFAULT_PORTS: Final = {"gateway": 8000, "strategy": 8081, "risk": 8082, "execution": 8083,
+                        "market_data": 8084}
+STATEFUL: Final = frozenset({"execution"})
+
+
+@dataclass
+class PlatformConfig:
+    """How to run the platform; ``None`` URLs mean start embedded servers."""
+
+    state_dir: Path
+    nats_url: str | None = None
+    database_url: str | None = None
+    replay_source: str = "synthetic"
+    replay_speed: float = 0.0
+    replay_limit: int | None = None
+    fresh: bool = True
+    preferred_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+class LocalPlatform:
+    """Starts and stops everything, in order; a context manager."""
+
+    def __init__(self, config: PlatformConfig) -> None:
+        self.config = config
+        self.nats: EmbeddedNats | None = None
+        self.postgres: EmbeddedPostgres | None = None
+        self.children: dict[str, Child] = {}
+        self.ports: dict[str, int] = {}
+        self.nats_url = config.nats_url or ""
+        self.database_url = config.database_url or ""
+        self.log_dir = config.state_dir / "logs"
+
+    def __enter__(self) -> LocalPlatform:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Infrastructure, migrations, then the services; returns when all are ready."""
+        self.start_infrastructure()
+        self.migrate()
+        for service in SERVICES:
+            self.start_service(service)
+        self.wait_ready(timeout)
+
+    def start_infrastructure(self) -> None:
+        """Start NATS and PostgreSQL unless their URLs were given."""
+        state = self.config.state_dir
+        if self.config.fresh:
+            for sub in ("nats", "logs"):
+                shutil.rmtree(state / sub, ignore_errors=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        if not self.config.nats_url:
+            self.nats = EmbeddedNats(state / "nats").start()
+            self.nats_url = self.nats.url()
+        if not self.config.database_url:
+            self.postgres = EmbeddedPostgres(state / "postgres").start(fresh=self.config.fresh)
+            self.database_url = self.postgres.url()
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """The environment one service process gets."""
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("FOXTROT_", "NATS_URL", "DATABASE_URL"))}
+        env.update({
+            "NATS_URL": self.nats.url(service) if self.nats else self.nats_url,
+            "FOXTROT_HTTP_HOST": "127.0.0.1",
+            "FOXTROT_HTTP_PORT": str(self.ports.get(service, 0)),
+            "OTEL_SERVICE_NAME": f"foxtrot-{service}",
+            "PYTHONUNBUFFERED": "1",
+        })
+        for key in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_EXPORTER"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        if service in STATEFUL:
+            env["DATABASE_URL"] = self.database_url
+        if service == "market_data":
+            env["FOXTROT_REPLAY_SOURCE"] = self.config.replay_source
+            env["FOXTROT_REPLAY_SPEED"] = str(self.config.replay_speed)
+            if self.config.replay_limit:
+                env["FOXTROT_REPLAY_LIMIT"] = str(self.config.replay_limit)
+        env.update(self.config.service_env.get(service, {}))
+        return env
+
+    def migrate(self) -> None:
+        """Apply each stateful service's migrations."""
+        for service in sorted(STATEFUL):
+            result = subprocess.run([sys.executable, "-m", f"foxtrot.{service}", "migrate"],
+                                    env=self.service_env(service), capture_output=True,
+                                    text=True, check=False)
+            if result.returncode != 0:
+                raise RuntimeError(f"migrating {service} failed:\n{result.stderr[-4000:]}")
+
+    def start_service(self, service: str) -> Child:
+        """Start one service process (again, after a stop or a kill)."""
+        if service not in self.ports:
+            self.ports[service] = free_port(self.config.preferred_ports.get(service))
+        child = Child(service, [sys.executable, "-m", f"foxtrot.{service}"],
+                      env=self.service_env(service), log_path=self.log_dir / f"{service}.log")
+        self.children[service] = child
+        return child
+
+    def url(self, service: str) -> str:
+        """Base HTTP URL of a service."""
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def gateway_url(self) -> str:
+        """Base URL of the public API."""
+        return self.url("gateway")
+
+    def wait_ready(self, timeout: float, services: tuple[str, ...] = SERVICES) -> None:
+        """Block until each service's /readyz answers 200."""
+        deadline = time.monotonic() + timeout
+        for service in services:
+            child = self.children[service]
+            while True:
+                if not child.alive():
+                    raise RuntimeError(f"{service} exited with {child.proc.returncode}; "
+                                       f"see {self.log_dir / (service + '.log')}:\n"
+                                       + _tail(self.log_dir / f"{service}.log"))
+                if _ready(self.url(service)):
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{service} not ready within {timeout}s:\n"
+                                       + _tail(self.log_dir / f"{service}.log"))
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Stop the services (gateway first), then NATS and PostgreSQL."""
+        for service in reversed(SERVICES):
+            child = self.children.pop(service, None)
+            if child is not None:
+                child.stop()
+        if self.nats is not None:
+            self.nats.stop()
+            self.nats = None
+        if self.postgres is not None:
+            self.postgres.stop()
+            self.postgres = None
+
+
+def _ready(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:
+            return bool(json.load(response).get("status") == "ready")
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
