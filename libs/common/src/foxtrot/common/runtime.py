@@ -1,11 +1,14 @@
 """What every service process is made of: settings, logs, traces, broker, consumers,
-the ops endpoints (/healthz, /readyz, /metrics) and a graceful stop on SIGTERM."""
+the ops endpoints (/healthz, /readyz, /metrics, /subscriptions) and a graceful stop on
+SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -122,6 +125,11 @@ class ServiceRuntime:
             response.status_code = 200 if ready else 503
             return {"status": "ready" if ready else "not ready", "checks": checks}
 
+        @app.get("/subscriptions", tags=["ops"], summary="Subjects this service consumes")
+        async def subscriptions() -> dict[str, list[str]]:
+            return {"subscriptions": list(self.consumers.patterns),
+                    "dead_letter_subject": [self.consumers.dead_letters.subject]}
+
         @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
         async def metrics() -> Response:
             return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
@@ -129,7 +137,26 @@ class ServiceRuntime:
         return app
 
 
+class _Server(uvicorn.Server):
+    """uvicorn, except that a graceful stop on SIGTERM/SIGINT exits 0 instead of re-raising
+    the signal, so supervisors see an orderly stop as success."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit)
+                    for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run the app until SIGTERM or SIGINT, then stop gracefully."""
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                timeout_graceful_shutdown=10, access_log=False)
+    """Run the app until SIGTERM or SIGINT, then stop gracefully and exit 0."""
+    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port,
+                            log_config=None, timeout_graceful_shutdown=10, access_log=False)
+    server = _Server(config)
+    server.run()
+    if not server.started:
+        raise SystemExit(1)

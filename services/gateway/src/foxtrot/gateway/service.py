@@ -34,7 +34,8 @@ async def submit_order(broker: NatsBroker, request: OrderRequest,
                               account_id=request.account_id or default_account,
                               ts_event=now, ts_init=now, **fields)
     except (ValidationError, InvalidOrder) as exc:
-        errors = exc.errors(include_url=False) if isinstance(exc, ValidationError) else str(exc)
+        errors = (exc.errors(include_url=False, include_context=False, include_input=False)
+                  if isinstance(exc, ValidationError) else str(exc))
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=errors) from None
     await Publisher(broker)(subjects.RISK_SUBMIT_ORDER, command, COMMANDS)
     return command

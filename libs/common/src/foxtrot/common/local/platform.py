@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -34,6 +35,7 @@ class PlatformConfig:
 
     state_dir: Path
     nats_url: str | None = None
+    nats_url_for: Callable[[str], str] | None = None
     database_url: str | None = None
     replay_source: str = "synthetic"
     replay_speed: float = 0.0
@@ -52,6 +54,7 @@ class LocalPlatform:
         self.postgres: EmbeddedPostgres | None = None
         self.children: dict[str, Child] = {}
         self.ports: dict[str, int] = {}
+        self.exit_codes: dict[str, int | None] = {}
         self.nats_url = config.nats_url or ""
         self.database_url = config.database_url or ""
         self.log_dir = config.state_dir / "logs"
@@ -94,7 +97,7 @@ class LocalPlatform:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("FOXTROT_", "NATS_URL", "DATABASE_URL"))}
         env.update({
-            "NATS_URL": self.nats.url(service) if self.nats else self.nats_url,
+            "NATS_URL": self._nats_url_for(service),
             "FOXTROT_HTTP_HOST": "127.0.0.1",
             "FOXTROT_HTTP_PORT": str(self.ports.get(service, 0)),
             "OTEL_SERVICE_NAME": f"foxtrot-{service}",
@@ -112,6 +115,13 @@ class LocalPlatform:
                 env["FOXTROT_REPLAY_LIMIT"] = str(self.config.replay_limit)
         env.update(self.config.service_env.get(service, {}))
         return env
+
+    def _nats_url_for(self, service: str) -> str:
+        if self.nats is not None:
+            return self.nats.url(service)
+        if self.config.nats_url_for is not None:
+            return self.config.nats_url_for(service)
+        return self.nats_url
 
     def migrate(self) -> None:
         """Apply each stateful service's migrations."""
@@ -162,7 +172,7 @@ class LocalPlatform:
         for service in reversed(SERVICES):
             child = self.children.pop(service, None)
             if child is not None:
-                child.stop()
+                self.exit_codes[service] = child.stop()
         if self.nats is not None:
             self.nats.stop()
             self.nats = None

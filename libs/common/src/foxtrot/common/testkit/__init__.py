@@ -1,0 +1,1 @@
+"""Test kit: real NATS JetStream and PostgreSQL for integration and end-to-end tests."""
