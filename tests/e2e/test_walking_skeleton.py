@@ -4,6 +4,7 @@ driven through the gateway's HTTP API the way a user would."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
@@ -19,20 +20,31 @@ from foxtrot.common.testkit.infrastructure import Infrastructure
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-BARS = (Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bars" / "intraday"
-        / "ftx_BTC-PERP_1m_2021-12-31_2022-02-01.csv")
+BARS = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "data"
+    / "bars"
+    / "intraday"
+    / "ftx_BTC-PERP_1m_2021-12-31_2022-02-01.csv"
+)
 INSTRUMENT = "BTC-PERP.FTX"
 
 
 @pytest.fixture(scope="module")
-async def platform(platform_factory: Callable[..., LocalPlatform],
-                   ) -> AsyncIterator[LocalPlatform]:
+async def platform(
+    platform_factory: Callable[..., LocalPlatform],
+) -> AsyncIterator[LocalPlatform]:
     source = str(BARS) if BARS.exists() else "synthetic"
     running = platform_factory(
-        replay_source=source, replay_speed=0.0, replay_limit=2000,
-        service_env={"risk": {"FOXTROT_MAX_ORDER_QUANTITY": "10",
-                              "FOXTROT_MAX_ORDER_NOTIONAL": "100000"},
-                     "market_data": {"FOXTROT_REPLAY_INSTRUMENT_ID": INSTRUMENT}})
+        replay_source=source,
+        replay_speed=0.0,
+        replay_limit=2000,
+        service_env={
+            "risk": {"FOXTROT_MAX_ORDER_QUANTITY": "10", "FOXTROT_MAX_ORDER_NOTIONAL": "100000"},
+            "market_data": {"FOXTROT_REPLAY_INSTRUMENT_ID": INSTRUMENT},
+        },
+    )
     await asyncio.to_thread(running.start, 120.0)  # type: ignore[arg-type]
     yield running
     await asyncio.to_thread(running.stop)
@@ -54,12 +66,14 @@ async def _settled_orders(api: httpx.AsyncClient, strategy_id: str) -> list[dict
 
     async def stable() -> list[dict[str, Any]] | None:
         nonlocal previous
-        response = await api.get("/v1/orders", params={"strategy_id": strategy_id,
-                                                        "limit": 1000})
+        response = await api.get("/v1/orders", params={"strategy_id": strategy_id, "limit": 1000})
         response.raise_for_status()
         current = response.json()
-        settled = (previous == current and len(current) >= 4
-                   and all(o["status"] == "FILLED" for o in current))
+        settled = (
+            previous == current
+            and len(current) >= 4
+            and all(o["status"] == "FILLED" for o in current)
+        )
         previous = current
         return current if settled else None
 
@@ -68,20 +82,22 @@ async def _settled_orders(api: httpx.AsyncClient, strategy_id: str) -> list[dict
 
 
 async def test_replayed_bars_drive_the_strategy_through_risk_to_filled_orders_and_positions(
-        platform: LocalPlatform) -> None:
+    platform: LocalPlatform,
+) -> None:
     async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as api:
         orders = list(reversed(await _settled_orders(api, "sma-cross-1")))
         sides = [o["side"] for o in orders]
         assert sides[0] == "BUY"
-        assert all(a != b for a, b in zip(sides, sides[1:], strict=False)), sides
+        assert all(a != b for a, b in itertools.pairwise(sides)), sides
         assert all(Decimal(o["filled_qty"]) == Decimal("0.01") for o in orders)
 
         # Realised PnL worked out independently from the filled orders: long-or-flat, so
         # each SELL closes the BUY before it.
-        realised = sum((Decimal(sell["avg_px"]) - Decimal(buy["avg_px"])) * Decimal("0.01")
-                       for buy, sell in zip(orders[::2], orders[1::2], strict=False))
-        [position] = (await api.get("/v1/positions",
-                                    params={"strategy_id": "sma-cross-1"})).json()
+        realised = sum(
+            (Decimal(sell["avg_px"]) - Decimal(buy["avg_px"])) * Decimal("0.01")
+            for buy, sell in zip(orders[::2], orders[1::2], strict=False)
+        )
+        [position] = (await api.get("/v1/positions", params={"strategy_id": "sma-cross-1"})).json()
         assert Decimal(position["realized_pnl"]) == realised
         expected_qty = Decimal("0.01") if len(orders) % 2 else Decimal(0)
         assert Decimal(position["quantity"]) == expected_qty
@@ -90,20 +106,31 @@ async def test_replayed_bars_drive_the_strategy_through_risk_to_filled_orders_an
         assert Decimal(position["commissions"]) == fees
 
 
-async def test_a_manual_order_goes_through_risk_and_is_filled(
-        platform: LocalPlatform) -> None:
+async def test_a_manual_order_goes_through_risk_and_is_filled(platform: LocalPlatform) -> None:
     async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as api:
         await _settled_orders(api, "sma-cross-1")  # market data has arrived
-        response = await api.post("/v1/orders", json={
-            "instrument_id": INSTRUMENT, "side": "BUY", "quantity": "0.5",
-            "client_order_id": "manual-e2e-1"})
+        response = await api.post(
+            "/v1/orders",
+            json={
+                "instrument_id": INSTRUMENT,
+                "side": "BUY",
+                "quantity": "0.5",
+                "client_order_id": "manual-e2e-1",
+            },
+        )
         assert response.status_code == 202, response.text
         assert response.json()["client_order_id"] == "manual-e2e-1"
 
         async def filled() -> dict[str, Any] | None:
             found = (await api.get("/v1/orders", params={"strategy_id": "manual"})).json()
-            return next((o for o in found if o["client_order_id"] == "manual-e2e-1"
-                         and o["status"] == "FILLED"), None)
+            return next(
+                (
+                    o
+                    for o in found
+                    if o["client_order_id"] == "manual-e2e-1" and o["status"] == "FILLED"
+                ),
+                None,
+            )
 
         order = await _until(filled, what="the manual order to fill")
         assert Decimal(order["filled_qty"]) == Decimal("0.5")
@@ -113,7 +140,8 @@ async def test_a_manual_order_goes_through_risk_and_is_filled(
 
 
 async def test_risk_denies_orders_over_the_quantity_and_notional_limits_with_a_reason_code(
-        platform: LocalPlatform, infrastructure: Infrastructure) -> None:
+    platform: LocalPlatform, infrastructure: Infrastructure
+) -> None:
     client = await nats.connect(infrastructure.nats_url)
     denials = await client.subscribe("evt.v1.order.manual")
     commands = await client.subscribe("cmd.v1.risk.submit_order")
@@ -121,22 +149,28 @@ async def test_risk_denies_orders_over_the_quantity_and_notional_limits_with_a_r
         async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as api:
             await _settled_orders(api, "sma-cross-1")
             for cid, quantity in (("too-big", "50"), ("too-rich", "5")):
-                response = await api.post("/v1/orders", json={
-                    "instrument_id": INSTRUMENT, "side": "SELL", "quantity": quantity,
-                    "client_order_id": cid})
+                response = await api.post(
+                    "/v1/orders",
+                    json={
+                        "instrument_id": INSTRUMENT,
+                        "side": "SELL",
+                        "quantity": quantity,
+                        "client_order_id": cid,
+                    },
+                )
                 assert response.status_code == 202, response.text
             events = [await denials.next_msg(timeout=10) for _ in range(2)]
             sent = [await commands.next_msg(timeout=10) for _ in range(2)]
-            payloads = {json.loads(m.data)["client_order_id"]: json.loads(m.data)
-                        for m in events}
+            payloads = {json.loads(m.data)["client_order_id"]: json.loads(m.data) for m in events}
             assert payloads["too-big"]["type"] == "OrderDenied"
             assert payloads["too-big"]["reason_code"] == "MAX_ORDER_QUANTITY"
             assert "at most 10, was 50" in payloads["too-big"]["reason"]
             assert payloads["too-rich"]["reason_code"] == "MAX_ORDER_NOTIONAL"
             # One trace runs from the gateway's command through risk's denial.
             for command, denial in zip(sent, events, strict=True):
-                assert command.headers and denial.headers
-                trace_of = (lambda m: m.headers["traceparent"].split("-")[1])  # noqa: E731
+                assert command.headers
+                assert denial.headers
+                trace_of = lambda m: m.headers["traceparent"].split("-")[1]  # noqa: E731
                 assert trace_of(command) == trace_of(denial)
             listed = (await api.get("/v1/orders", params={"strategy_id": "manual"})).json()
             assert not {"too-big", "too-rich"} & {o["client_order_id"] for o in listed}
@@ -144,18 +178,26 @@ async def test_risk_denies_orders_over_the_quantity_and_notional_limits_with_a_r
         await client.close()
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"instrument_id": INSTRUMENT, "side": "BUY", "quantity": 0.1}, "quantity"),
-    ({"instrument_id": INSTRUMENT, "side": "BUY", "quantity": "1", "order_type": "LIMIT"},
-     "price"),
-    ({"instrument_id": "BTC-PERP", "side": "BUY", "quantity": "1"}, "instrument_id"),
-    ({"instrument_id": INSTRUMENT, "side": "HOLD", "quantity": "1"}, "side"),
-    ({"instrument_id": INSTRUMENT, "side": "BUY", "quantity": "-1"}, "quantity"),
-    ({"instrument_id": INSTRUMENT, "side": "BUY", "quantity": "1", "leverage": 100},
-     "leverage"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"instrument_id": INSTRUMENT, "side": "BUY", "quantity": 0.1}, "quantity"),
+        (
+            {"instrument_id": INSTRUMENT, "side": "BUY", "quantity": "1", "order_type": "LIMIT"},
+            "price",
+        ),
+        ({"instrument_id": "BTC-PERP", "side": "BUY", "quantity": "1"}, "instrument_id"),
+        ({"instrument_id": INSTRUMENT, "side": "HOLD", "quantity": "1"}, "side"),
+        ({"instrument_id": INSTRUMENT, "side": "BUY", "quantity": "-1"}, "quantity"),
+        (
+            {"instrument_id": INSTRUMENT, "side": "BUY", "quantity": "1", "leverage": 100},
+            "leverage",
+        ),
+    ],
+)
 async def test_a_bad_order_request_is_refused_with_422_naming_the_field(
-        platform: LocalPlatform, body: dict[str, Any], field: str) -> None:
+    platform: LocalPlatform, body: dict[str, Any], field: str
+) -> None:
     async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as api:
         response = await api.post("/v1/orders", json=body)
     assert response.status_code == 422, response.text
@@ -164,7 +206,8 @@ async def test_a_bad_order_request_is_refused_with_422_naming_the_field(
 
 # Keep this test last in the module: it stops the shared platform.
 async def test_every_service_serves_health_readiness_and_metrics_and_stops_cleanly(
-        platform: LocalPlatform) -> None:
+    platform: LocalPlatform,
+) -> None:
     async with httpx.AsyncClient(timeout=10) as http:
         for service in SERVICES:
             base = platform.url(service)

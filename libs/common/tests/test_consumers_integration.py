@@ -49,7 +49,8 @@ class Rig:
     def dead_letter_count(self, pattern: str, kind: str) -> float:
         value = self.registry.get_sample_value(
             "foxtrot_dead_letters_total",
-            {"service": self.service, "subscription": pattern, "kind": kind})
+            {"service": self.service, "subscription": pattern, "kind": kind},
+        )
         return value or 0.0
 
 
@@ -58,10 +59,12 @@ async def rig(infrastructure: Infrastructure) -> AsyncIterator[Rig]:
     token = uuid.uuid4().hex[:10]
     service = f"test_{token}"
     registry = CollectorRegistry()
-    broker = make_broker(service, ServiceSettings(nats_url=infrastructure.nats_url),
-                         registry=registry)
-    consumers = Consumers(broker, service, DeadLetters(broker, service, registry),
-                          max_deliver=3, retry_delay_s=0.05)
+    broker = make_broker(
+        service, ServiceSettings(nats_url=infrastructure.nats_url), registry=registry
+    )
+    consumers = Consumers(
+        broker, service, DeadLetters(broker, service, registry), max_deliver=3, retry_delay_s=0.05
+    )
     stream = StreamSpec(f"FOXTROT_TEST_{token.upper()}", (f"test.{token}.>",), max_age_s=600)
     await broker.connect()
     js = jetstream(broker)
@@ -71,8 +74,9 @@ async def rig(infrastructure: Infrastructure) -> AsyncIterator[Rig]:
     await broker.stop()
 
 
-async def _dead_letters_for(js: JetStreamContext, service: str, count: int,
-                            timeout: float = 10.0) -> list[nats.aio.msg.Msg]:
+async def _dead_letters_for(
+    js: JetStreamContext, service: str, count: int, timeout: float = 10.0
+) -> list[nats.aio.msg.Msg]:
     sub = await js.subscribe(f"dlq.v1.{service}", stream=DEAD_LETTERS.name, ordered_consumer=True)
     got = []
     try:
@@ -87,12 +91,20 @@ async def _dead_letters_for(js: JetStreamContext, service: str, count: int,
 
 
 def _trade(price: str = "100.5") -> bytes:
-    return TradeTick(instrument_id="BTCUSDT.BINANCE", price=price, size="1",
-                     aggressor_side="BUYER", trade_id="t1", ts_event=1, ts_init=2).to_json()
+    return TradeTick(
+        instrument_id="BTCUSDT.BINANCE",
+        price=price,
+        size="1",
+        aggressor_side="BUYER",
+        trade_id="t1",
+        ts_event=1,
+        ts_init=2,
+    ).to_json()
 
 
 async def test_garbage_on_a_durable_subject_is_dead_lettered_with_its_reason_and_acked(
-        rig: Rig) -> None:
+    rig: Rig,
+) -> None:
     handled: list[TradeTick] = []
 
     async def handle(trade: TradeTick, _: Delivery) -> None:
@@ -111,11 +123,11 @@ async def test_garbage_on_a_durable_subject_is_dead_lettered_with_its_reason_and
     await _until(lambda: len(handled) == 1)
     assert r.dead_letter_count(f"{r.prefix}.*", "malformed") == 1
     info = await r.js.consumer_info(r.stream.name, "durable-test")
-    assert info.num_ack_pending == 0 and info.num_pending == 0
+    assert info.num_ack_pending == 0
+    assert info.num_pending == 0
 
 
-async def test_a_json_float_price_is_dead_lettered_with_the_field_named(
-        rig: Rig) -> None:
+async def test_a_json_float_price_is_dead_lettered_with_the_field_named(rig: Rig) -> None:
     async def handle(trade: TradeTick, _: Delivery) -> None:
         raise AssertionError("must not be called")
 
@@ -127,8 +139,7 @@ async def test_a_json_float_price_is_dead_lettered_with_the_field_named(
     assert "not a JSON number" in letter.headers[REASON_HEADER]
 
 
-async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
-        rig: Rig) -> None:
+async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(rig: Rig) -> None:
     attempts: list[int] = []
 
     async def handle(trade: TradeTick, delivery: Delivery) -> None:
@@ -145,8 +156,7 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
     assert r.dead_letter_count(f"{r.prefix}.*", "handler_failed") == 1
 
 
-async def test_a_handler_that_fails_once_succeeds_on_redelivery(
-        rig: Rig) -> None:
+async def test_a_handler_that_fails_once_succeeds_on_redelivery(rig: Rig) -> None:
     attempts: list[int] = []
 
     async def handle(trade: TradeTick, delivery: Delivery) -> None:
@@ -161,8 +171,7 @@ async def test_a_handler_that_fails_once_succeeds_on_redelivery(
     assert r.dead_letter_count(f"{r.prefix}.*", "handler_failed") == 0
 
 
-async def test_a_handler_can_declare_input_malformed_after_decoding(
-        rig: Rig) -> None:
+async def test_a_handler_can_declare_input_malformed_after_decoding(rig: Rig) -> None:
     async def handle(trade: TradeTick, delivery: Delivery) -> None:
         raise MalformedMessage(delivery.subject, "unknown venue in subject")
 
@@ -177,8 +186,12 @@ async def test_a_bad_query_gets_an_error_reply_and_a_dead_letter(rig: Rig) -> No
     async def respond(query: OrdersQuery) -> QueryFailed:
         return QueryFailed(error=f"limit {query.limit}")
 
-    rig.consumers.respond(f"qry.{rig.prefix}", decode=OrdersQuery.model_validate_json,
-                          respond=respond, error_reply=lambda e: QueryFailed(error=e))
+    rig.consumers.respond(
+        f"qry.{rig.prefix}",
+        decode=OrdersQuery.model_validate_json,
+        respond=respond,
+        error_reply=lambda e: QueryFailed(error=e),
+    )
     r = await rig.start()
     good = await r.broker.request(b'{"limit": 5}', f"qry.{r.prefix}", timeout=5)
     assert QueryFailed.model_validate_json(good.body).error == "limit 5"
@@ -189,10 +202,18 @@ async def test_a_bad_query_gets_an_error_reply_and_a_dead_letter(rig: Rig) -> No
     assert r.dead_letter_count(f"qry.{r.prefix}", "malformed") == 1
 
 
-async def _registered(rig: Rig, handle: Callable[[TradeTick, Delivery], Awaitable[None]],
-                      ) -> Rig:
-    rig.consumers.durable(f"{rig.prefix}.*", stream=rig.stream, durable="durable-test",
-                          decode=TradeTick.from_json, handle=handle, batch_size=8)
+async def _registered(
+    rig: Rig,
+    handle: Callable[[TradeTick, Delivery], Awaitable[None]],
+) -> Rig:
+    rig.consumers.durable(
+        f"{rig.prefix}.*",
+        stream=rig.stream,
+        durable="durable-test",
+        decode=TradeTick.from_json,
+        handle=handle,
+        batch_size=8,
+    )
     return await rig.start()
 
 

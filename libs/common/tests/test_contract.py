@@ -30,8 +30,9 @@ def test_adding_an_optional_field_to_a_v1_model_is_incompatible() -> None:
     class TradeTickWithVenueTime(TradeTick):
         ts_venue: int | None = None
 
-    problems = incompatibilities(current_schemas(),
-                                 _schemas_with(TradeTickWithVenueTime, "TradeTick"))
+    problems = incompatibilities(
+        current_schemas(), _schemas_with(TradeTickWithVenueTime, "TradeTick")
+    )
     assert any("TradeTick/properties/ts_venue: added" in p for p in problems), problems
 
 

@@ -13,9 +13,6 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from foxtrot.core.data import Bar
-from foxtrot.core.identifiers import InstrumentId
-from foxtrot.core.venue import SimulatedVenue
 from foxtrot.common.messages.v1 import (
     CancelOrder,
     OrdersQuery,
@@ -25,6 +22,9 @@ from foxtrot.common.messages.v1 import (
 from foxtrot.common.persistence import make_engine, upgrade_schema
 from foxtrot.common.streams import EVENTS, ensure_streams
 from foxtrot.common.testkit.infrastructure import Infrastructure
+from foxtrot.core.data import Bar
+from foxtrot.core.identifiers import InstrumentId
+from foxtrot.core.venue import SimulatedVenue
 from foxtrot.execution.adapters.tables import fills, order_events, orders, positions
 from foxtrot.execution.app import MIGRATIONS, SCHEMA
 from foxtrot.execution.service import ExecutionService
@@ -50,8 +50,7 @@ async def publish(nats_client: NatsClient) -> Publish:
     await ensure_streams(js)
 
     async def publish(subject: str, payload: bytes, message_id: str) -> None:
-        await js.publish(subject, payload, headers={"Nats-Msg-Id": message_id},
-                         stream=EVENTS.name)
+        await js.publish(subject, payload, headers={"Nats-Msg-Id": message_id}, stream=EVENTS.name)
 
     return publish
 
@@ -62,16 +61,39 @@ def _service(engine: AsyncEngine, publish: Publish, account: str) -> ExecutionSe
 
 def _bar(close: str, ts: int, low: str | None = None, high: str | None = None) -> Bar:
     price = Decimal(close)
-    return Bar(INSTRUMENT, "1m", price, Decimal(high or close), Decimal(low or close), price,
-               Decimal(1), ts, ts)
+    return Bar(
+        INSTRUMENT,
+        "1m",
+        price,
+        Decimal(high or close),
+        Decimal(low or close),
+        price,
+        Decimal(1),
+        ts,
+        ts,
+    )
 
 
-def _submit(strategy: str, side: str = "BUY", quantity: str = "2", order_type: str = "MARKET",
-            price: str | None = None, account: str = "ACC") -> SubmitOrder:
-    return SubmitOrder(client_order_id=f"{strategy}-{uuid.uuid4().hex[:8]}", strategy_id=strategy,
-                       account_id=account, instrument_id=str(INSTRUMENT), side=side,
-                       order_type=order_type, quantity=quantity, price=price, ts_event=1,
-                       ts_init=1)
+def _submit(
+    strategy: str,
+    side: str = "BUY",
+    quantity: str = "2",
+    order_type: str = "MARKET",
+    price: str | None = None,
+    account: str = "ACC",
+) -> SubmitOrder:
+    return SubmitOrder(
+        client_order_id=f"{strategy}-{uuid.uuid4().hex[:8]}",
+        strategy_id=strategy,
+        account_id=account,
+        instrument_id=str(INSTRUMENT),
+        side=side,
+        order_type=order_type,
+        quantity=quantity,
+        price=price,
+        ts_event=1,
+        ts_init=1,
+    )
 
 
 async def _stream_events(nats_client: NatsClient, strategy: str) -> list[dict[str, object]]:
@@ -95,7 +117,8 @@ async def _count(engine: AsyncEngine, table: object) -> int:
 
 
 async def test_a_market_order_is_filled_and_its_events_persisted_and_published(
-        engine: AsyncEngine, publish: Publish, nats_client: NatsClient) -> None:
+    engine: AsyncEngine, publish: Publish, nats_client: NatsClient
+) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     service = _service(engine, publish, f"A{strategy}")
     await service.on_bar(_bar("100", 1))
@@ -104,7 +127,11 @@ async def test_a_market_order_is_filled_and_its_events_persisted_and_published(
 
     published = await _stream_events(nats_client, strategy)
     assert [e["type"] for e in published] == [
-        "OrderSubmitted", "OrderAccepted", "OrderFilled", "PositionOpened"]
+        "OrderSubmitted",
+        "OrderAccepted",
+        "OrderFilled",
+        "PositionOpened",
+    ]
     assert all(e["correlation_id"] == str(command.correlation_id) for e in published)
     filled = published[2]
     assert (filled["last_qty"], filled["last_px"], filled["commission"]) == ("2", "100", "0.0800")
@@ -114,28 +141,32 @@ async def test_a_market_order_is_filled_and_its_events_persisted_and_published(
         position = (await conn.execute(select(positions))).mappings().one()
         assert (position["quantity"], position["avg_px_open"]) == (2, 100)
         unpublished = await conn.execute(
-            select(func.count()).where(order_events.c.published.is_(False)))
+            select(func.count()).where(order_events.c.published.is_(False))
+        )
         assert unpublished.scalar_one() == 0
     assert await _count(engine, order_events) == 5  # four above plus AccountState
 
 
 async def test_a_redelivered_submit_is_not_processed_twice(
-        engine: AsyncEngine, publish: Publish, nats_client: NatsClient) -> None:
+    engine: AsyncEngine, publish: Publish, nats_client: NatsClient
+) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     service = _service(engine, publish, f"A{strategy}")
     await service.on_bar(_bar("100", 1))
     command = _submit(strategy)
     await service.submit(command, "cmd.v1.exec.submit_order")
     await service.submit(command, "cmd.v1.exec.submit_order")
-    await service.submit(command.model_copy(update={"message_id": uuid.uuid4()}),
-                         "cmd.v1.exec.submit_order")
+    await service.submit(
+        command.model_copy(update={"message_id": uuid.uuid4()}), "cmd.v1.exec.submit_order"
+    )
     assert await _count(engine, fills) == 1
     assert await _count(engine, orders) == 1
     assert len(await _stream_events(nats_client, strategy)) == 4
 
 
 async def test_events_committed_before_a_crash_are_published_once_after_restart(
-        engine: AsyncEngine, publish: Publish, nats_client: NatsClient) -> None:
+    engine: AsyncEngine, publish: Publish, nats_client: NatsClient
+) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
 
     async def crash_after_first(subject: str, payload: bytes, message_id: str) -> None:
@@ -154,17 +185,23 @@ async def test_events_committed_before_a_crash_are_published_once_after_restart(
     await restarted.submit(command, "cmd.v1.exec.submit_order")  # the redelivery
     events = await _stream_events(nats_client, strategy)
     assert [e["type"] for e in events] == [
-        "OrderSubmitted", "OrderAccepted", "OrderFilled", "PositionOpened"]
+        "OrderSubmitted",
+        "OrderAccepted",
+        "OrderFilled",
+        "PositionOpened",
+    ]
     assert await _count(engine, fills) == 1
 
 
 async def test_a_resting_limit_order_survives_a_restart_and_fills_on_a_later_bar(
-        engine: AsyncEngine, publish: Publish, nats_client: NatsClient) -> None:
+    engine: AsyncEngine, publish: Publish, nats_client: NatsClient
+) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     first = _service(engine, publish, f"A{strategy}")
     await first.on_bar(_bar("100", 1))
-    await first.submit(_submit(strategy, order_type="LIMIT", price="95"),
-                       "cmd.v1.exec.submit_order")
+    await first.submit(
+        _submit(strategy, order_type="LIMIT", price="95"), "cmd.v1.exec.submit_order"
+    )
     restarted = _service(engine, publish, f"A{strategy}")
     await restarted.recover()
     await restarted.on_bar(_bar("97", 2, low="96"))
@@ -177,16 +214,24 @@ async def test_a_resting_limit_order_survives_a_restart_and_fills_on_a_later_bar
     assert types == ["OrderSubmitted", "OrderAccepted", "OrderFilled", "PositionOpened"]
 
 
-async def test_cancel_stops_a_resting_order(engine: AsyncEngine, publish: Publish,
-                                            nats_client: NatsClient) -> None:
+async def test_cancel_stops_a_resting_order(
+    engine: AsyncEngine, publish: Publish, nats_client: NatsClient
+) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     service = _service(engine, publish, f"A{strategy}")
     await service.on_bar(_bar("100", 1))
     submit = _submit(strategy, side="SELL", order_type="LIMIT", price="110")
     await service.submit(submit, "cmd.v1.exec.submit_order")
-    await service.cancel(CancelOrder(client_order_id=submit.client_order_id,
-                                     strategy_id=strategy, instrument_id=str(INSTRUMENT),
-                                     ts_event=2, ts_init=2), "cmd.v1.exec.cancel_order")
+    await service.cancel(
+        CancelOrder(
+            client_order_id=submit.client_order_id,
+            strategy_id=strategy,
+            instrument_id=str(INSTRUMENT),
+            ts_event=2,
+            ts_init=2,
+        ),
+        "cmd.v1.exec.cancel_order",
+    )
     await service.on_bar(_bar("111", 3, high="112"))
     reply = await service.query_orders(OrdersQuery(strategy_id=strategy))
     assert [o.status for o in reply.orders] == ["CANCELED"]
@@ -194,13 +239,13 @@ async def test_cancel_stops_a_resting_order(engine: AsyncEngine, publish: Publis
 
 
 async def test_positions_query_marks_unrealised_pnl_to_the_last_price(
-        engine: AsyncEngine, publish: Publish) -> None:
+    engine: AsyncEngine, publish: Publish
+) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     service = _service(engine, publish, f"A{strategy}")
     await service.on_bar(_bar("100", 1))
     await service.submit(_submit(strategy, quantity="3"), "cmd.v1.exec.submit_order")
-    await service.submit(_submit(strategy, side="SELL", quantity="1"),
-                         "cmd.v1.exec.submit_order")
+    await service.submit(_submit(strategy, side="SELL", quantity="1"), "cmd.v1.exec.submit_order")
     await service.on_bar(_bar("104", 2))
     [position] = (await service.query_positions(PositionsQuery(strategy_id=strategy))).positions
     assert position.quantity == 2

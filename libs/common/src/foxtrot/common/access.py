@@ -55,26 +55,50 @@ class NatsUser:
 
 _DLQ = "dlq.v1.{}"
 USERS: Final[tuple[NatsUser, ...]] = (
-    NatsUser("market_data",
-             publish=("md.v1.trade.>", "md.v1.quote.>", "md.v1.bar.>", "md.v1.book.>",
-                      "md.v1.instrument.>", _DLQ.format("market_data")),
-             subscribe=("md.v1.>",)),
-    NatsUser("strategy",
-             publish=("cmd.v1.risk.>", "cmd.v1.exec.cancel_order", _DLQ.format("strategy")),
-             subscribe=("md.v1.>", "evt.v1.>")),
-    NatsUser("risk",
-             publish=("cmd.v1.exec.submit_order", "cmd.v1.exec.modify_order",
-                      "evt.v1.order.*", "evt.v1.risk.>", _DLQ.format("risk")),
-             subscribe=("cmd.v1.risk.>", "md.v1.>", "evt.v1.>")),
-    NatsUser("execution",
-             publish=("evt.v1.order.*", "evt.v1.position.*", "evt.v1.account.*",
-                      _DLQ.format("execution")),
-             subscribe=("cmd.v1.exec.>", "md.v1.>", "evt.v1.>", "qry.v1.exec.>"),
-             allow_responses=True),
-    NatsUser("gateway",
-             publish=("cmd.v1.risk.>", "cmd.v1.exec.cancel_order", "qry.v1.>",
-                      _DLQ.format("gateway")),
-             subscribe=("md.v1.>", "evt.v1.>")),
+    NatsUser(
+        "market_data",
+        publish=(
+            "md.v1.trade.>",
+            "md.v1.quote.>",
+            "md.v1.bar.>",
+            "md.v1.book.>",
+            "md.v1.instrument.>",
+            _DLQ.format("market_data"),
+        ),
+        subscribe=("md.v1.>",),
+    ),
+    NatsUser(
+        "strategy",
+        publish=("cmd.v1.risk.>", "cmd.v1.exec.cancel_order", _DLQ.format("strategy")),
+        subscribe=("md.v1.>", "evt.v1.>"),
+    ),
+    NatsUser(
+        "risk",
+        publish=(
+            "cmd.v1.exec.submit_order",
+            "cmd.v1.exec.modify_order",
+            "evt.v1.order.*",
+            "evt.v1.risk.>",
+            _DLQ.format("risk"),
+        ),
+        subscribe=("cmd.v1.risk.>", "md.v1.>", "evt.v1.>"),
+    ),
+    NatsUser(
+        "execution",
+        publish=(
+            "evt.v1.order.*",
+            "evt.v1.position.*",
+            "evt.v1.account.*",
+            _DLQ.format("execution"),
+        ),
+        subscribe=("cmd.v1.exec.>", "md.v1.>", "evt.v1.>", "qry.v1.exec.>"),
+        allow_responses=True,
+    ),
+    NatsUser(
+        "gateway",
+        publish=("cmd.v1.risk.>", "cmd.v1.exec.cancel_order", "qry.v1.>", _DLQ.format("gateway")),
+        subscribe=("md.v1.>", "evt.v1.>"),
+    ),
     # External tools: publish raw market data for market_data to validate, nothing else.
     NatsUser("ingest", publish=("md.v1.ingest.>",), subscribe=(), jetstream_client=False),
 )

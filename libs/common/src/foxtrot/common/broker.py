@@ -33,8 +33,9 @@ def make_broker(
         logger=logging.getLogger(f"faststream.{service}") if settings.log_each_message else None,
         middlewares=(
             NatsTelemetryMiddleware(tracer_provider=tracer_provider),
-            NatsPrometheusMiddleware(registry=registry, app_name=f"foxtrot-{service}",
-                                     metrics_prefix="foxtrot"),
+            NatsPrometheusMiddleware(
+                registry=registry, app_name=f"foxtrot-{service}", metrics_prefix="foxtrot"
+            ),
         ),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,

@@ -63,14 +63,27 @@ class Consumers:
     retry_delay_s: float = 1.0
     patterns: list[str] = field(default_factory=list)
 
-    def durable(self, pattern: str, *, stream: StreamSpec, durable: str, decode: Decoder[T],
-                handle: Handler[T], batch_size: int = 32, ack_wait_s: float = 30.0) -> None:
+    def durable(
+        self,
+        pattern: str,
+        *,
+        stream: StreamSpec,
+        durable: str,
+        decode: Decoder[T],
+        handle: Handler[T],
+        batch_size: int = 32,
+        ack_wait_s: float = 30.0,
+    ) -> None:
         """A JetStream pull consumer shared by every replica of the service (work queue)."""
         sub = _Subscription(pattern, decode, handle)
-        config = ConsumerConfig(durable_name=durable, filter_subject=pattern,
-                                ack_policy=JsAckPolicy.EXPLICIT, ack_wait=ack_wait_s,
-                                max_ack_pending=max(1000, batch_size * 4),
-                                deliver_policy=DeliverPolicy.ALL)
+        config = ConsumerConfig(
+            durable_name=durable,
+            filter_subject=pattern,
+            ack_policy=JsAckPolicy.EXPLICIT,
+            ack_wait=ack_wait_s,
+            max_ack_pending=max(1000, batch_size * 4),
+            deliver_policy=DeliverPolicy.ALL,
+        )
 
         async def on_message(msg: NatsMessage) -> None:
             raw = msg.raw_message
@@ -82,30 +95,45 @@ class Consumers:
             else:
                 await raw.nak(delay=self.retry_delay_s * attempt)
 
-        self.broker.subscriber(pattern, stream=JStream(stream.name, declare=False),
-                               durable=durable, config=config,
-                               pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
-                               ack_policy=AckPolicy.MANUAL)(on_message)
+        self.broker.subscriber(
+            pattern,
+            stream=JStream(stream.name, declare=False),
+            durable=durable,
+            config=config,
+            pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
+            ack_policy=AckPolicy.MANUAL,
+        )(on_message)
         self.patterns.append(pattern)
 
-    def latest(self, pattern: str, *, stream: StreamSpec, decode: Decoder[T],
-               handle: Handler[T]) -> None:
+    def latest(
+        self, pattern: str, *, stream: StreamSpec, decode: Decoder[T], handle: Handler[T]
+    ) -> None:
         """Each subject's last stored message, then every new one: a live market view."""
         sub = _Subscription(pattern, decode, handle)
 
         async def on_message(msg: NatsMessage) -> None:
             raw = msg.raw_message
-            await self._process(sub, msg.body, raw.subject, raw.headers or {}, 1,
-                                retry_in_place=True)
+            await self._process(
+                sub, msg.body, raw.subject, raw.headers or {}, 1, retry_in_place=True
+            )
 
-        self.broker.subscriber(pattern, stream=JStream(stream.name, declare=False),
-                               ordered_consumer=True,
-                               deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
-                               ack_policy=AckPolicy.MANUAL)(on_message)
+        self.broker.subscriber(
+            pattern,
+            stream=JStream(stream.name, declare=False),
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+            ack_policy=AckPolicy.MANUAL,
+        )(on_message)
         self.patterns.append(pattern)
 
-    def respond(self, pattern: str, *, decode: Decoder[T], respond: Responder[T],
-                error_reply: Callable[[str], BaseModel]) -> None:
+    def respond(
+        self,
+        pattern: str,
+        *,
+        decode: Decoder[T],
+        respond: Responder[T],
+        error_reply: Callable[[str], BaseModel],
+    ) -> None:
         """Request/reply, load-balanced over the service's replicas by a queue group."""
 
         async def on_message(msg: NatsMessage) -> None:
@@ -113,8 +141,14 @@ class Consumers:
             try:
                 request = decode(msg.body)
             except (ValidationError, ValueError) as exc:
-                await self._dead_letter(pattern, msg.body, raw.subject, raw.headers or {},
-                                        DeadLetterKind.MALFORMED, _describe(exc))
+                await self._dead_letter(
+                    pattern,
+                    msg.body,
+                    raw.subject,
+                    raw.headers or {},
+                    DeadLetterKind.MALFORMED,
+                    _describe(exc),
+                )
                 reply: BaseModel = error_reply(f"bad request: {_describe(exc)}")
             else:
                 try:
@@ -125,48 +159,77 @@ class Consumers:
             if raw.reply:
                 await self.broker.publish(reply.model_dump_json().encode(), raw.reply)
 
-        self.broker.subscriber(pattern, queue=f"{self.service}-queries",
-                               ack_policy=AckPolicy.MANUAL)(on_message)
+        self.broker.subscriber(
+            pattern, queue=f"{self.service}-queries", ack_policy=AckPolicy.MANUAL
+        )(on_message)
         self.patterns.append(pattern)
 
-    async def _process(self, sub: _Subscription[Any], data: bytes, subject: str,
-                       headers: Mapping[str, str], attempt: int,
-                       retry_in_place: bool = False) -> bool:
+    async def _process(
+        self,
+        sub: _Subscription[Any],
+        data: bytes,
+        subject: str,
+        headers: Mapping[str, str],
+        attempt: int,
+        retry_in_place: bool = False,
+    ) -> bool:
         """Decode and handle; True when the message is done with (handled or dead-lettered)."""
         try:
             payload = sub.decode(data)
         except (ValidationError, ValueError) as exc:
-            await self._dead_letter(sub.pattern, data, subject, headers, DeadLetterKind.MALFORMED,
-                                    _describe(exc))
+            await self._dead_letter(
+                sub.pattern, data, subject, headers, DeadLetterKind.MALFORMED, _describe(exc)
+            )
             return True
         delivery = Delivery(subject, headers, attempt)
         try:
             await sub.handle(payload, delivery)
         except MalformedMessage as exc:
-            await self._dead_letter(sub.pattern, data, subject, headers, DeadLetterKind.MALFORMED,
-                                    exc.reason)
+            await self._dead_letter(
+                sub.pattern, data, subject, headers, DeadLetterKind.MALFORMED, exc.reason
+            )
             return True
         except Exception as exc:
-            log.exception("handler for %s failed (delivery %d of %d)", subject, attempt,
-                          self.max_deliver)
+            log.exception(
+                "handler for %s failed (delivery %d of %d)", subject, attempt, self.max_deliver
+            )
             if retry_in_place or attempt >= self.max_deliver:
                 await self._dead_letter(
-                    sub.pattern, data, subject, headers, DeadLetterKind.HANDLER_FAILED,
-                    f"handler failed on delivery {attempt}: {type(exc).__name__}: {exc}")
+                    sub.pattern,
+                    data,
+                    subject,
+                    headers,
+                    DeadLetterKind.HANDLER_FAILED,
+                    f"handler failed on delivery {attempt}: {type(exc).__name__}: {exc}",
+                )
                 return retry_in_place
             return False
         return True
 
-    async def _dead_letter(self, pattern: str, data: bytes, subject: str,
-                           headers: Mapping[str, str], kind: str, reason: str) -> None:
-        await self.dead_letters.send(data=data, source_subject=subject,
-                                     subscription=pattern, kind=kind, reason=reason,
-                                     headers=dict(headers))
+    async def _dead_letter(
+        self,
+        pattern: str,
+        data: bytes,
+        subject: str,
+        headers: Mapping[str, str],
+        kind: str,
+        reason: str,
+    ) -> None:
+        await self.dead_letters.send(
+            data=data,
+            source_subject=subject,
+            subscription=pattern,
+            kind=kind,
+            reason=reason,
+            headers=dict(headers),
+        )
 
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        parts = [f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-                 for err in exc.errors(include_url=False)[:10]]
+        parts = [
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors(include_url=False)[:10]
+        ]
         return f"{exc.error_count()} validation error(s) for {exc.title}: " + "; ".join(parts)
     return f"{type(exc).__name__}: {exc}"

@@ -18,8 +18,13 @@ from typing import Any, Final
 
 from foxtrot.common.messages.v1 import MODELS
 
-__all__ = ["SNAPSHOT_DIR", "current_schemas", "incompatibilities", "load_snapshot",
-           "write_snapshot"]
+__all__ = [
+    "SNAPSHOT_DIR",
+    "current_schemas",
+    "incompatibilities",
+    "load_snapshot",
+    "write_snapshot",
+]
 
 SNAPSHOT_DIR: Final = Path(__file__).parent / "messages" / "v1" / "schemas"
 _DOCUMENTATION: Final = frozenset({"title", "description", "examples"})
@@ -48,8 +53,11 @@ def write_snapshot(directory: Path = SNAPSHOT_DIR) -> list[Path]:
 
 def _strip_docs(node: Any) -> Any:
     if isinstance(node, dict):
-        return {k: _strip_docs(v) for k, v in node.items() if k not in _DOCUMENTATION
-                or not isinstance(v, str | list)}
+        return {
+            k: _strip_docs(v)
+            for k, v in node.items()
+            if k not in _DOCUMENTATION or not isinstance(v, str | list)
+        }
     if isinstance(node, list):
         return [_strip_docs(v) for v in node]
     return node
@@ -67,8 +75,9 @@ def _diff(old: Any, new: Any, path: str, out: list[str]) -> None:
         out.append(f"{path}: changed from {json.dumps(old)[:120]} to {json.dumps(new)[:120]}")
 
 
-def incompatibilities(snapshot: dict[str, dict[str, Any]],
-                      current: dict[str, dict[str, Any]]) -> list[str]:
+def incompatibilities(
+    snapshot: dict[str, dict[str, Any]], current: dict[str, dict[str, Any]]
+) -> list[str]:
     """Every change from ``snapshot`` to ``current`` that a v1 consumer would not survive.
 
     A model in ``current`` but not in the snapshot is reported too, so that it gets

@@ -45,28 +45,47 @@ class DeadLetters:
 
     _counters: dict[int, Counter] = {}
 
-    def __init__(self, broker: NatsBroker, service: str,
-                 registry: CollectorRegistry = REGISTRY) -> None:
+    def __init__(
+        self, broker: NatsBroker, service: str, registry: CollectorRegistry = REGISTRY
+    ) -> None:
         self.broker = broker
         self.service = service
         self.subject = subjects.dead_letter(service)
         key = id(registry)
         if key not in self._counters:
             self._counters[key] = Counter(
-                "foxtrot_dead_letters", "Messages a service could not process, by subscription",
-                ["service", "subscription", "kind"], registry=registry)
+                "foxtrot_dead_letters",
+                "Messages a service could not process, by subscription",
+                ["service", "subscription", "kind"],
+                registry=registry,
+            )
         self.counter = self._counters[key]
 
-    async def send(self, *, data: bytes, source_subject: str, subscription: str, kind: str,
-                   reason: str, headers: dict[str, str] | None = None) -> None:
+    async def send(
+        self,
+        *,
+        data: bytes,
+        source_subject: str,
+        subscription: str,
+        kind: str,
+        reason: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """Keep ``data`` on the dead-letter subject with the reason, count it and log it."""
         reason = _one_line(reason)
         self.counter.labels(self.service, subscription, kind).inc()
-        log.warning("dead-lettered a message from %s: %s", source_subject, reason,
-                    extra={"subject": source_subject, "dead_letter_kind": kind,
-                           "bytes": len(data)})
-        out = {REASON_HEADER: reason, KIND_HEADER: kind, SOURCE_SUBJECT_HEADER: source_subject,
-               SERVICE_HEADER: self.service}
+        log.warning(
+            "dead-lettered a message from %s: %s",
+            source_subject,
+            reason,
+            extra={"subject": source_subject, "dead_letter_kind": kind, "bytes": len(data)},
+        )
+        out = {
+            REASON_HEADER: reason,
+            KIND_HEADER: kind,
+            SOURCE_SUBJECT_HEADER: source_subject,
+            SERVICE_HEADER: self.service,
+        }
         for name in _PASSED_THROUGH:
             if headers and name in headers:
                 out[name] = headers[name]

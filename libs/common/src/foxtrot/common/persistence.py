@@ -24,8 +24,10 @@ def async_database_url(url: str) -> str:
     """The SQLAlchemy URL for asyncpg of a ``postgresql://`` URL (unix sockets via ?host=)."""
     for scheme in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(scheme):
-            return "postgresql+asyncpg://" + url[len(scheme):]
-    raise ConfigurationError(f"DATABASE_URL must start with postgresql://, was {url.split(':')[0]}://...")
+            return "postgresql+asyncpg://" + url[len(scheme) :]
+    raise ConfigurationError(
+        f"DATABASE_URL must start with postgresql://, was {url.split(':')[0]}://..."
+    )
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -52,8 +54,12 @@ def run_alembic_env(metadata: MetaData) -> None:
 
     def migrate(connection: Connection) -> None:
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        context.configure(connection=connection, target_metadata=metadata,
-                          version_table_schema=schema, include_schemas=True)
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table_schema=schema,
+            include_schemas=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

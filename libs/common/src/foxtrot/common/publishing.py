@@ -34,6 +34,9 @@ class Publisher:
         self.broker = broker
 
     async def __call__(self, subject: str, message: Message, stream: StreamSpec) -> None:
-        await self.broker.publish(message.to_json(), subject,
-                                  headers={"Nats-Msg-Id": str(message.message_id)},
-                                  stream=stream.name)
+        await self.broker.publish(
+            message.to_json(),
+            subject,
+            headers={"Nats-Msg-Id": str(message.message_id)},
+            stream=stream.name,
+        )

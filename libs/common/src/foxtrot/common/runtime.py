@@ -52,14 +52,16 @@ class ServiceRuntime:
     started: bool = False
 
     @classmethod
-    def create(cls, service: str, settings: ServiceSettings, *,
-               database: bool = False) -> ServiceRuntime:
+    def create(
+        cls, service: str, settings: ServiceSettings, *, database: bool = False
+    ) -> ServiceRuntime:
         """Configure logs and traces and build the broker (and engine when ``database``)."""
         configure_logging(service, settings.log_level)
         provider = setup_tracing(service, settings)
         broker = make_broker(service, settings, provider)
-        consumers = Consumers(broker, service, DeadLetters(broker, service),
-                              max_deliver=settings.handler_max_deliver)
+        consumers = Consumers(
+            broker, service, DeadLetters(broker, service), max_deliver=settings.handler_max_deliver
+        )
         engine = None
         if database:
             if not settings.database_url:
@@ -111,8 +113,9 @@ class ServiceRuntime:
 
     def app(self, title: str | None = None, version: str = "1") -> FastAPI:
         """A FastAPI app that runs the service in its lifespan and serves the ops endpoints."""
-        app = FastAPI(title=title or f"foxtrot-{self.service}", version=version,
-                      lifespan=self.lifespan)
+        app = FastAPI(
+            title=title or f"foxtrot-{self.service}", version=version, lifespan=self.lifespan
+        )
 
         @app.get("/healthz", tags=["ops"], summary="The process is alive")
         async def healthz() -> dict[str, str]:
@@ -127,8 +130,10 @@ class ServiceRuntime:
 
         @app.get("/subscriptions", tags=["ops"], summary="Subjects this service consumes")
         async def subscriptions() -> dict[str, list[str]]:
-            return {"subscriptions": list(self.consumers.patterns),
-                    "dead_letter_subject": [self.consumers.dead_letters.subject]}
+            return {
+                "subscriptions": list(self.consumers.patterns),
+                "dead_letter_subject": [self.consumers.dead_letters.subject],
+            }
 
         @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
         async def metrics() -> Response:
@@ -143,8 +148,9 @@ class _Server(uvicorn.Server):
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        previous = {sig: signal.signal(sig, self.handle_exit)
-                    for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {
+            sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
         try:
             yield
         finally:
@@ -154,8 +160,14 @@ class _Server(uvicorn.Server):
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run the app until SIGTERM or SIGINT, then stop gracefully and exit 0."""
-    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port,
-                            log_config=None, timeout_graceful_shutdown=10, access_log=False)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+        access_log=False,
+    )
     server = _Server(config)
     server.run()
     if not server.started:

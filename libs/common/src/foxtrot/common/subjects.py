@@ -1,4 +1,7 @@
-"""Every NATS subject Foxtrot uses, built in one place: ``<domain>.v<major>.<type>.<qualifiers>``."""
+"""Every NATS subject Foxtrot uses, built in one place.
+
+The shape is ``<domain>.v<major>.<type>.<qualifiers>``.
+"""
 
 from __future__ import annotations
 

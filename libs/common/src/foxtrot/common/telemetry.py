@@ -21,11 +21,14 @@ def setup_tracing(service: str, settings: ServiceSettings) -> TracerProvider:
     into logs and across NATS headers).
     """
     provider = TracerProvider(
-        resource=Resource.create({"service.name": settings.otel_service_name
-                                  or f"foxtrot-{service}"}))
+        resource=Resource.create(
+            {"service.name": settings.otel_service_name or f"foxtrot-{service}"}
+        )
+    )
     if not settings.otel_sdk_disabled:
         exporter_name = settings.otel_traces_exporter or (
-            "otlp" if settings.otel_exporter_otlp_endpoint else "none")
+            "otlp" if settings.otel_exporter_otlp_endpoint else "none"
+        )
         if exporter_name == "otlp":
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -34,6 +37,7 @@ def setup_tracing(service: str, settings: ServiceSettings) -> TracerProvider:
             provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
         elif exporter_name != "none":
             raise ConfigurationError(
-                f"OTEL_TRACES_EXPORTER must be otlp, console or none, was {exporter_name!r}")
+                f"OTEL_TRACES_EXPORTER must be otlp, console or none, was {exporter_name!r}"
+            )
     trace.set_tracer_provider(provider)
     return provider

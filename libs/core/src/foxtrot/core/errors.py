@@ -1,9 +1,9 @@
 """Errors raised by the pure domain.
 
-    DomainError
-    ├── InvalidIdentifier      an id that does not parse ("BTCUSDT" without a venue)
-    ├── InvalidOrderTransition an event that the order's current state does not allow
-    └── InvalidOrder           an order whose fields contradict each other
+DomainError
+├── InvalidIdentifier      an id that does not parse ("BTCUSDT" without a venue)
+├── InvalidOrderTransition an event that the order's current state does not allow
+└── InvalidOrder           an order whose fields contradict each other
 """
 
 from __future__ import annotations

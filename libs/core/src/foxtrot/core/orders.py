@@ -29,8 +29,16 @@ from foxtrot.core.identifiers import (
 __all__ = ["Order", "OrderSpec"]
 
 _S = OrderStatus
-_FILLABLE: Final = frozenset({_S.ACCEPTED, _S.TRIGGERED, _S.PARTIALLY_FILLED, _S.PENDING_UPDATE,
-                              _S.PENDING_CANCEL, _S.SUBMITTED})
+_FILLABLE: Final = frozenset(
+    {
+        _S.ACCEPTED,
+        _S.TRIGGERED,
+        _S.PARTIALLY_FILLED,
+        _S.PENDING_UPDATE,
+        _S.PENDING_CANCEL,
+        _S.SUBMITTED,
+    }
+)
 # Which states each event may arrive in. A fill may race a cancel or modify request, and a
 # venue may fill before its acknowledgement reaches us, so fills are allowed from SUBMITTED.
 _ALLOWED_FROM: Final[dict[type[OrderEvent], frozenset[OrderStatus]]] = {
@@ -38,10 +46,19 @@ _ALLOWED_FROM: Final[dict[type[OrderEvent], frozenset[OrderStatus]]] = {
     OrderSubmitted: frozenset({_S.INITIALIZED}),
     OrderRejected: frozenset({_S.SUBMITTED}),
     OrderAccepted: frozenset({_S.SUBMITTED}),
-    OrderCanceled: frozenset({_S.SUBMITTED, _S.ACCEPTED, _S.TRIGGERED, _S.PARTIALLY_FILLED,
-                              _S.PENDING_UPDATE, _S.PENDING_CANCEL}),
-    OrderExpired: frozenset({_S.ACCEPTED, _S.TRIGGERED, _S.PARTIALLY_FILLED,
-                             _S.PENDING_UPDATE, _S.PENDING_CANCEL}),
+    OrderCanceled: frozenset(
+        {
+            _S.SUBMITTED,
+            _S.ACCEPTED,
+            _S.TRIGGERED,
+            _S.PARTIALLY_FILLED,
+            _S.PENDING_UPDATE,
+            _S.PENDING_CANCEL,
+        }
+    ),
+    OrderExpired: frozenset(
+        {_S.ACCEPTED, _S.TRIGGERED, _S.PARTIALLY_FILLED, _S.PENDING_UPDATE, _S.PENDING_CANCEL}
+    ),
     OrderFilled: _FILLABLE,
 }
 

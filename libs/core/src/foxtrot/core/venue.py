@@ -74,24 +74,45 @@ class SimulatedVenue:
     def submit(self, spec: OrderSpec, ts: int) -> list[OrderEvent]:
         """Take an order and return what happened to it at once."""
         if spec.order_type not in (OrderType.MARKET, OrderType.LIMIT):
-            return [self._reject(spec, ts, VenueRejectCode.UNSUPPORTED_ORDER_TYPE,
-                                 f"the simulated venue does not support {spec.order_type} yet")]
+            return [
+                self._reject(
+                    spec,
+                    ts,
+                    VenueRejectCode.UNSUPPORTED_ORDER_TYPE,
+                    f"the simulated venue does not support {spec.order_type} yet",
+                )
+            ]
         last = self._last.get(spec.instrument_id)
         if spec.order_type is OrderType.MARKET and last is None:
-            return [self._reject(spec, ts, VenueRejectCode.NO_MARKET_DATA,
-                                 f"no price yet for {spec.instrument_id}")]
+            return [
+                self._reject(
+                    spec,
+                    ts,
+                    VenueRejectCode.NO_MARKET_DATA,
+                    f"no price yet for {spec.instrument_id}",
+                )
+            ]
         venue_order_id = VenueOrderId(f"{self.name}-{spec.client_order_id}")
         events: list[OrderEvent] = [
-            OrderAccepted(client_order_id=spec.client_order_id, strategy_id=spec.strategy_id,
-                          instrument_id=spec.instrument_id, ts_event=ts,
-                          venue_order_id=venue_order_id)
+            OrderAccepted(
+                client_order_id=spec.client_order_id,
+                strategy_id=spec.strategy_id,
+                instrument_id=spec.instrument_id,
+                ts_event=ts,
+                venue_order_id=venue_order_id,
+            )
         ]
         if last is not None and _marketable(spec, last):
             events.append(self._fill(spec, venue_order_id, last, LiquiditySide.TAKER, ts))
         elif spec.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
-            events.append(OrderCanceled(client_order_id=spec.client_order_id,
-                                        strategy_id=spec.strategy_id,
-                                        instrument_id=spec.instrument_id, ts_event=ts))
+            events.append(
+                OrderCanceled(
+                    client_order_id=spec.client_order_id,
+                    strategy_id=spec.strategy_id,
+                    instrument_id=spec.instrument_id,
+                    ts_event=ts,
+                )
+            )
         else:
             self._resting[spec.client_order_id] = _Resting(spec, venue_order_id)
         return events
@@ -110,8 +131,14 @@ class SimulatedVenue:
         if resting is None:
             return []
         spec = resting.spec
-        return [OrderCanceled(client_order_id=spec.client_order_id, strategy_id=spec.strategy_id,
-                              instrument_id=spec.instrument_id, ts_event=ts)]
+        return [
+            OrderCanceled(
+                client_order_id=spec.client_order_id,
+                strategy_id=spec.strategy_id,
+                instrument_id=spec.instrument_id,
+                ts_event=ts,
+            )
+        ]
 
     def on_trade(self, trade: TradeTick) -> list[OrderEvent]:
         """Record a trade and fill resting orders it prints through."""
@@ -123,8 +150,9 @@ class SimulatedVenue:
         self._last[bar.instrument_id] = bar.close
         return self._match(bar.instrument_id, bar.low, bar.high, bar.ts_event)
 
-    def _match(self, instrument_id: InstrumentId, low: Decimal, high: Decimal,
-               ts: int) -> list[OrderEvent]:
+    def _match(
+        self, instrument_id: InstrumentId, low: Decimal, high: Decimal, ts: int
+    ) -> list[OrderEvent]:
         events: list[OrderEvent] = []
         for cid, resting in list(self._resting.items()):
             spec = resting.spec
@@ -133,26 +161,45 @@ class SimulatedVenue:
             reached = low <= spec.price if spec.side is OrderSide.BUY else high >= spec.price
             if reached:
                 del self._resting[cid]
-                events.append(self._fill(spec, resting.venue_order_id, spec.price,
-                                         LiquiditySide.MAKER, ts))
+                events.append(
+                    self._fill(spec, resting.venue_order_id, spec.price, LiquiditySide.MAKER, ts)
+                )
         return events
 
-    def _fill(self, spec: OrderSpec, venue_order_id: VenueOrderId, price: Decimal,
-              liquidity: LiquiditySide, ts: int) -> OrderFilled:
+    def _fill(
+        self,
+        spec: OrderSpec,
+        venue_order_id: VenueOrderId,
+        price: Decimal,
+        liquidity: LiquiditySide,
+        ts: int,
+    ) -> OrderFilled:
         fee = self.taker_fee if liquidity is LiquiditySide.TAKER else self.maker_fee
         return OrderFilled(
-            client_order_id=spec.client_order_id, strategy_id=spec.strategy_id,
-            instrument_id=spec.instrument_id, ts_event=ts, venue_order_id=venue_order_id,
-            trade_id=TradeId(f"{venue_order_id}-1"), side=spec.side, last_qty=spec.quantity,
-            last_px=price, commission=spec.quantity * price * fee,
-            commission_currency=self.settlement_currency, liquidity_side=liquidity,
+            client_order_id=spec.client_order_id,
+            strategy_id=spec.strategy_id,
+            instrument_id=spec.instrument_id,
+            ts_event=ts,
+            venue_order_id=venue_order_id,
+            trade_id=TradeId(f"{venue_order_id}-1"),
+            side=spec.side,
+            last_qty=spec.quantity,
+            last_px=price,
+            commission=spec.quantity * price * fee,
+            commission_currency=self.settlement_currency,
+            liquidity_side=liquidity,
         )
 
     @staticmethod
     def _reject(spec: OrderSpec, ts: int, code: str, reason: str) -> OrderRejected:
-        return OrderRejected(client_order_id=spec.client_order_id, strategy_id=spec.strategy_id,
-                             instrument_id=spec.instrument_id, ts_event=ts,
-                             reason_code=code, reason=reason)
+        return OrderRejected(
+            client_order_id=spec.client_order_id,
+            strategy_id=spec.strategy_id,
+            instrument_id=spec.instrument_id,
+            ts_event=ts,
+            reason_code=code,
+            reason=reason,
+        )
 
 
 def _marketable(spec: OrderSpec, last: Decimal) -> bool:

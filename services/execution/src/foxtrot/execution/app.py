@@ -6,9 +6,9 @@ from importlib.resources import files
 
 from fastapi import FastAPI
 
-from foxtrot.core.venue import SimulatedVenue
 from foxtrot.common.runtime import ServiceRuntime
 from foxtrot.common.streams import EVENTS
+from foxtrot.core.venue import SimulatedVenue
 from foxtrot.execution import handlers
 from foxtrot.execution.adapters.tables import SCHEMA
 from foxtrot.execution.config import ExecutionSettings
@@ -24,16 +24,19 @@ def create_app(settings: ExecutionSettings | None = None) -> FastAPI:
     settings = settings or ExecutionSettings()
     runtime = ServiceRuntime.create("execution", settings, database=True)
     assert runtime.engine is not None
-    venue = SimulatedVenue(settings.venue, settings.settlement_currency, settings.taker_fee,
-                           settings.maker_fee)
+    venue = SimulatedVenue(
+        settings.venue, settings.settlement_currency, settings.taker_fee, settings.maker_fee
+    )
     broker = runtime.broker
 
     async def publish(subject: str, payload: bytes, message_id: str) -> None:
-        await broker.publish(payload, subject, headers={"Nats-Msg-Id": message_id},
-                             stream=EVENTS.name)
+        await broker.publish(
+            payload, subject, headers={"Nats-Msg-Id": message_id}, stream=EVENTS.name
+        )
 
-    service = ExecutionService(runtime.engine, venue, publish, settings.account_id,
-                               settings.starting_balance)
+    service = ExecutionService(
+        runtime.engine, venue, publish, settings.account_id, settings.starting_balance
+    )
     handlers.register(runtime.consumers, service)
     # Recover before the subscribers take commands: resting orders back on the book,
     # events a crash left unpublished sent out.

@@ -34,19 +34,33 @@ def register(consumers: Consumers, service: ExecutionService) -> None:
     async def on_bar(bar: Bar, _: Delivery) -> None:
         await service.on_bar(bar.to_core())
 
-    consumers.durable(subjects.EXEC_SUBMIT_ORDER, stream=COMMANDS,
-                      durable="execution-submit-order", decode=SubmitOrder.from_json,
-                      handle=on_submit)
-    consumers.durable(subjects.EXEC_CANCEL_ORDER, stream=COMMANDS,
-                      durable="execution-cancel-order", decode=CancelOrder.from_json,
-                      handle=on_cancel)
-    consumers.latest(subjects.MD_ALL_TRADES, stream=MARKET_DATA, decode=TradeTick.from_json,
-                     handle=on_trade)
-    consumers.latest(subjects.MD_ALL_BARS, stream=MARKET_DATA, decode=Bar.from_json,
-                     handle=on_bar)
-    consumers.respond(subjects.QRY_EXEC_ORDERS, decode=OrdersQuery.model_validate_json,
-                      respond=service.query_orders,
-                      error_reply=lambda error: QueryFailed(error=error))
-    consumers.respond(subjects.QRY_EXEC_POSITIONS, decode=PositionsQuery.model_validate_json,
-                      respond=service.query_positions,
-                      error_reply=lambda error: QueryFailed(error=error))
+    consumers.durable(
+        subjects.EXEC_SUBMIT_ORDER,
+        stream=COMMANDS,
+        durable="execution-submit-order",
+        decode=SubmitOrder.from_json,
+        handle=on_submit,
+    )
+    consumers.durable(
+        subjects.EXEC_CANCEL_ORDER,
+        stream=COMMANDS,
+        durable="execution-cancel-order",
+        decode=CancelOrder.from_json,
+        handle=on_cancel,
+    )
+    consumers.latest(
+        subjects.MD_ALL_TRADES, stream=MARKET_DATA, decode=TradeTick.from_json, handle=on_trade
+    )
+    consumers.latest(subjects.MD_ALL_BARS, stream=MARKET_DATA, decode=Bar.from_json, handle=on_bar)
+    consumers.respond(
+        subjects.QRY_EXEC_ORDERS,
+        decode=OrdersQuery.model_validate_json,
+        respond=service.query_orders,
+        error_reply=lambda error: QueryFailed(error=error),
+    )
+    consumers.respond(
+        subjects.QRY_EXEC_POSITIONS,
+        decode=PositionsQuery.model_validate_json,
+        respond=service.query_positions,
+        error_reply=lambda error: QueryFailed(error=error),
+    )

@@ -12,26 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from foxtrot.core import events as core_events
-from foxtrot.core.data import Bar as CoreBar
-from foxtrot.core.data import TradeTick as CoreTrade
-from foxtrot.core.enums import OrderSide, OrderStatus, OrderType, TimeInForce
-from foxtrot.core.events import OrderEvent, OrderSubmitted
-from foxtrot.core.identifiers import (
-    AccountId,
-    ClientOrderId,
-    InstrumentId,
-    StrategyId,
-    VenueOrderId,
-)
-from foxtrot.core.orders import Order, OrderSpec
-from foxtrot.core.portfolio import Position
-from foxtrot.core.venue import SimulatedVenue
 from foxtrot.common import subjects
 from foxtrot.common.messages.v1 import (
     AccountBalance,
@@ -48,6 +34,21 @@ from foxtrot.common.messages.v1 import (
     position_event_from_core,
 )
 from foxtrot.common.publishing import derived_id, now_ns
+from foxtrot.core import events as core_events
+from foxtrot.core.data import Bar as CoreBar
+from foxtrot.core.data import TradeTick as CoreTrade
+from foxtrot.core.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from foxtrot.core.events import OrderEvent, OrderSubmitted
+from foxtrot.core.identifiers import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    StrategyId,
+    VenueOrderId,
+)
+from foxtrot.core.orders import Order, OrderSpec
+from foxtrot.core.portfolio import Position
+from foxtrot.core.venue import SimulatedVenue
 from foxtrot.execution.adapters.repository import ExecutionRepository, OutboxEntry
 
 __all__ = ["ExecutionService"]
@@ -59,8 +60,14 @@ RawPublish = Callable[[str, bytes, str], Awaitable[None]]
 class ExecutionService:
     """Order management over one simulated venue and one paper account."""
 
-    def __init__(self, engine: AsyncEngine, venue: SimulatedVenue, publish: RawPublish,
-                 account_id: str, starting_balance: Decimal) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        venue: SimulatedVenue,
+        publish: RawPublish,
+        account_id: str,
+        starting_balance: Decimal,
+    ) -> None:
         self.engine = engine
         self.venue = venue
         self.publish = publish
@@ -93,8 +100,9 @@ class ExecutionService:
                     if await repo.already_processed(command.message_id):
                         pass
                     elif await repo.order_exists(spec.client_order_id):
-                        log.warning("ignored a second order with client order id %s",
-                                    spec.client_order_id)
+                        log.warning(
+                            "ignored a second order with client order id %s", spec.client_order_id
+                        )
                         await repo.mark_processed(command.message_id, subject, now_ns())
                     else:
                         await self._submit(repo, command, spec, subject)
@@ -104,28 +112,31 @@ class ExecutionService:
                 raise
         await self.flush_outbox()
 
-    async def _submit(self, repo: ExecutionRepository, command: SubmitOrder, spec: OrderSpec,
-                      subject: str) -> None:
+    async def _submit(
+        self, repo: ExecutionRepository, command: SubmitOrder, spec: OrderSpec, subject: str
+    ) -> None:
         now = now_ns()
         order = Order(spec)
         self._orders[spec.client_order_id] = order
-        submitted = OrderSubmitted(client_order_id=spec.client_order_id,
-                                   strategy_id=spec.strategy_id,
-                                   instrument_id=spec.instrument_id, ts_event=now)
+        submitted = OrderSubmitted(
+            client_order_id=spec.client_order_id,
+            strategy_id=spec.strategy_id,
+            instrument_id=spec.instrument_id,
+            ts_event=now,
+        )
         events: list[OrderEvent] = [submitted, *self.venue.submit(spec, now)]
         await self._book(repo, events, command, now, order)
         await repo.mark_processed(command.message_id, subject, now)
 
     async def cancel(self, command: CancelOrder, subject: str) -> None:
         """Cancel a working order; unknown or finished orders are left as they are."""
-        async with self._lock:
-            async with self.engine.begin() as conn:
-                repo = ExecutionRepository(conn)
-                if not await repo.already_processed(command.message_id):
-                    now = now_ns()
-                    events = self.venue.cancel(ClientOrderId(command.client_order_id), now)
-                    await self._book(repo, events, command, now)
-                    await repo.mark_processed(command.message_id, subject, now)
+        async with self._lock, self.engine.begin() as conn:
+            repo = ExecutionRepository(conn)
+            if not await repo.already_processed(command.message_id):
+                now = now_ns()
+                events = self.venue.cancel(ClientOrderId(command.client_order_id), now)
+                await self._book(repo, events, command, now)
+                await repo.mark_processed(command.message_id, subject, now)
         await self.flush_outbox()
 
     async def on_trade(self, trade: CoreTrade) -> None:
@@ -145,55 +156,86 @@ class ExecutionService:
                 await self._book(ExecutionRepository(conn), events, None, now_ns())
         await self.flush_outbox()
 
-    async def _book(self, repo: ExecutionRepository, events: Sequence[OrderEvent],
-                    cause: Message | None, now: int, order: Order | None = None) -> None:
+    async def _book(
+        self,
+        repo: ExecutionRepository,
+        events: Sequence[OrderEvent],
+        cause: Message | None,
+        now: int,
+        order: Order | None = None,
+    ) -> None:
         """Apply events to their orders, persist state and append them to the outbox."""
         for index, event in enumerate(events):
             current = order if order is not None else self._orders[event.client_order_id]
             current.apply(event)
-            envelope = {"ts_init": now}
+            envelope: dict[str, Any] = {"ts_init": now}
             if cause is not None:
                 envelope.update(cause.caused(ts_init=now))
                 envelope["message_id"] = derived_id(cause.message_id, f"event-{index}")
             wire = order_event_from_core(event, **envelope)
-            await repo.append_event(subjects.order_events(event.strategy_id), wire,
-                                    event.client_order_id, wire.causation_id)
+            await repo.append_event(
+                subjects.order_events(event.strategy_id),
+                wire,
+                event.client_order_id,
+                wire.causation_id,
+            )
             if isinstance(event, core_events.OrderFilled):
                 await self._book_fill(repo, event, wire, now)
             await repo.save_order(current, now)
             if current.status.is_terminal:
                 self._orders.pop(current.client_order_id, None)
 
-    async def _book_fill(self, repo: ExecutionRepository, fill: core_events.OrderFilled,
-                         wire: Message, now: int) -> None:
-        await repo.save_fill({
-            "trade_id": fill.trade_id, "client_order_id": fill.client_order_id,
-            "venue_order_id": fill.venue_order_id, "strategy_id": fill.strategy_id,
-            "instrument_id": str(fill.instrument_id), "side": fill.side.value,
-            "last_qty": fill.last_qty, "last_px": fill.last_px, "commission": fill.commission,
-            "commission_currency": fill.commission_currency,
-            "liquidity_side": fill.liquidity_side.value, "ts_event": fill.ts_event})
-        position = await repo.load_position(fill.strategy_id, str(fill.instrument_id)) \
-            or Position(fill.strategy_id, fill.instrument_id)
-        change = position.apply_fill(fill.side, fill.last_qty, fill.last_px, fill.commission,
-                                     fill.ts_event)
+    async def _book_fill(
+        self, repo: ExecutionRepository, fill: core_events.OrderFilled, wire: Message, now: int
+    ) -> None:
+        await repo.save_fill(
+            {
+                "trade_id": fill.trade_id,
+                "client_order_id": fill.client_order_id,
+                "venue_order_id": fill.venue_order_id,
+                "strategy_id": fill.strategy_id,
+                "instrument_id": str(fill.instrument_id),
+                "side": fill.side.value,
+                "last_qty": fill.last_qty,
+                "last_px": fill.last_px,
+                "commission": fill.commission,
+                "commission_currency": fill.commission_currency,
+                "liquidity_side": fill.liquidity_side.value,
+                "ts_event": fill.ts_event,
+            }
+        )
+        position = await repo.load_position(fill.strategy_id, str(fill.instrument_id)) or Position(
+            fill.strategy_id, fill.instrument_id
+        )
+        change = position.apply_fill(
+            fill.side, fill.last_qty, fill.last_px, fill.commission, fill.ts_event
+        )
         await repo.save_position(position, self.currency)
-        caused = {"correlation_id": wire.correlation_id, "causation_id": wire.message_id,
-                  "message_id": derived_id(wire.message_id, "position"),
-                  "ts_event": fill.ts_event, "ts_init": now}
+        caused = {
+            "correlation_id": wire.correlation_id,
+            "causation_id": wire.message_id,
+            "message_id": derived_id(wire.message_id, "position"),
+            "ts_event": fill.ts_event,
+            "ts_init": now,
+        }
         pos_event = position_event_from_core(position, change, self.currency, **caused)
-        await repo.append_event(subjects.position_events(fill.strategy_id), pos_event, None,
-                                wire.message_id)
+        await repo.append_event(
+            subjects.position_events(fill.strategy_id), pos_event, None, wire.message_id
+        )
         cash_delta = -(fill.last_qty * fill.last_px * fill.side.sign) - fill.commission
-        total = await repo.add_to_balance(self.account_id, self.currency, cash_delta,
-                                          self.starting_balance, now)
+        total = await repo.add_to_balance(
+            self.account_id, self.currency, cash_delta, self.starting_balance, now
+        )
         account = AccountState(
             account_id=self.account_id,
-            balances=(AccountBalance(currency=self.currency, total=total, locked=Decimal(0),
-                                     free=total),),
-            **{**caused, "message_id": derived_id(wire.message_id, "account")})
-        await repo.append_event(subjects.account_events(self.account_id), account, None,
-                                wire.message_id)
+            balances=(
+                AccountBalance(currency=self.currency, total=total, locked=Decimal(0), free=total),
+            ),
+            **{**caused, "message_id": derived_id(wire.message_id, "account")},
+        )
+        await repo.append_event(
+            subjects.account_events(self.account_id), account, None, wire.message_id
+        )
 
     async def flush_outbox(self) -> None:
         """Publish every unpublished event in log order, then mark them published."""
@@ -219,36 +261,51 @@ class ExecutionService:
             rows = await ExecutionRepository(conn).query_positions(query)
         views = []
         for row in rows:
-            position = Position(StrategyId(row["strategy_id"]),
-                                InstrumentId.parse(row["instrument_id"]), row["quantity"],
-                                row["avg_px_open"])
+            position = Position(
+                StrategyId(row["strategy_id"]),
+                InstrumentId.parse(row["instrument_id"]),
+                row["quantity"],
+                row["avg_px_open"],
+            )
             mark = self.venue.last_price(position.instrument_id)
-            views.append(PositionView(
-                strategy_id=row["strategy_id"], instrument_id=row["instrument_id"],
-                side=position.side, quantity=row["quantity"], avg_px_open=row["avg_px_open"],
-                realized_pnl=row["realized_pnl"],
-                unrealized_pnl=position.unrealized_pnl(mark) if mark is not None else None,
-                commissions=row["commissions"], currency=row["currency"],
-                ts_last=row["ts_last"]))
+            views.append(
+                PositionView(
+                    strategy_id=row["strategy_id"],
+                    instrument_id=row["instrument_id"],
+                    side=position.side,
+                    quantity=row["quantity"],
+                    avg_px_open=row["avg_px_open"],
+                    realized_pnl=row["realized_pnl"],
+                    unrealized_pnl=position.unrealized_pnl(mark) if mark is not None else None,
+                    commissions=row["commissions"],
+                    currency=row["currency"],
+                    ts_last=row["ts_last"],
+                )
+            )
         return PositionsReply(positions=tuple(views))
 
 
-def _order_from_row(row: dict[str, object]) -> Order:
+def _order_from_row(row: Mapping[str, Any]) -> Order:
     spec = OrderSpec(
         client_order_id=ClientOrderId(str(row["client_order_id"])),
         strategy_id=StrategyId(str(row["strategy_id"])),
         account_id=AccountId(str(row["account_id"])),
         instrument_id=InstrumentId.parse(str(row["instrument_id"])),
-        side=OrderSide(row["side"]), order_type=OrderType(row["order_type"]),
-        quantity=row["quantity"],  # type: ignore[arg-type]
+        side=OrderSide(row["side"]),
+        order_type=OrderType(row["order_type"]),
+        quantity=row["quantity"],
         time_in_force=TimeInForce(row["time_in_force"]),
-        price=row["price"],  # type: ignore[arg-type]
-        trigger_price=row["trigger_price"],  # type: ignore[arg-type]
-        expire_time_ns=row["expire_time_ns"],  # type: ignore[arg-type]
-        reduce_only=bool(row["reduce_only"]), post_only=bool(row["post_only"]),
+        price=row["price"],
+        trigger_price=row["trigger_price"],
+        expire_time_ns=row["expire_time_ns"],
+        reduce_only=bool(row["reduce_only"]),
+        post_only=bool(row["post_only"]),
     )
     venue_order_id = row["venue_order_id"]
-    return Order(spec, status=OrderStatus(row["status"]),
-                 filled_qty=row["filled_qty"],  # type: ignore[arg-type]
-                 avg_px=row["avg_px"],  # type: ignore[arg-type]
-                 venue_order_id=VenueOrderId(str(venue_order_id)) if venue_order_id else None)
+    return Order(
+        spec,
+        status=OrderStatus(row["status"]),
+        filled_qty=row["filled_qty"],
+        avg_px=row["avg_px"],
+        venue_order_id=VenueOrderId(str(venue_order_id)) if venue_order_id else None,
+    )

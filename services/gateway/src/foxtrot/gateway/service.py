@@ -11,11 +11,11 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from pydantic import BaseModel, ValidationError
 
-from foxtrot.core.errors import InvalidOrder
 from foxtrot.common import subjects
 from foxtrot.common.messages.v1 import QueryFailed, SubmitOrder
 from foxtrot.common.publishing import Publisher, now_ns
 from foxtrot.common.streams import COMMANDS
+from foxtrot.core.errors import InvalidOrder
 from foxtrot.gateway.api.schemas import OrderRequest
 
 __all__ = ["ask_execution", "submit_order"]
@@ -23,33 +23,43 @@ __all__ = ["ask_execution", "submit_order"]
 R = TypeVar("R", bound=BaseModel)
 
 
-async def submit_order(broker: NatsBroker, request: OrderRequest,
-                       default_account: str) -> SubmitOrder:
+async def submit_order(
+    broker: NatsBroker, request: OrderRequest, default_account: str
+) -> SubmitOrder:
     """Turn a manual order into SubmitOrder on cmd.v1.risk.submit_order."""
     now = now_ns()
     client_order_id = request.client_order_id or f"M-{uuid.uuid4().hex[:20]}"
     fields = request.model_dump(exclude={"client_order_id", "account_id"})
     try:
-        command = SubmitOrder(client_order_id=client_order_id,
-                              account_id=request.account_id or default_account,
-                              ts_event=now, ts_init=now, **fields)
+        command = SubmitOrder(
+            client_order_id=client_order_id,
+            account_id=request.account_id or default_account,
+            ts_event=now,
+            ts_init=now,
+            **fields,
+        )
     except (ValidationError, InvalidOrder) as exc:
-        errors = (exc.errors(include_url=False, include_context=False, include_input=False)
-                  if isinstance(exc, ValidationError) else str(exc))
+        errors = (
+            exc.errors(include_url=False, include_context=False, include_input=False)
+            if isinstance(exc, ValidationError)
+            else str(exc)
+        )
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=errors) from None
     await Publisher(broker)(subjects.RISK_SUBMIT_ORDER, command, COMMANDS)
     return command
 
 
-async def ask_execution(broker: NatsBroker, subject: str, query: BaseModel, reply_type: type[R],
-                        timeout: float) -> R:
+async def ask_execution(
+    broker: NatsBroker, subject: str, query: BaseModel, reply_type: type[R], timeout: float
+) -> R:
     """Request/reply to execution; 503 when it does not answer, 502 when it fails."""
     try:
         reply = await broker.request(query.model_dump_json().encode(), subject, timeout=timeout)
     except (NatsTimeoutError, NoRespondersError, TimeoutError):
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            detail=f"execution did not answer {subject} within {timeout}s"
-                            ) from None
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=f"execution did not answer {subject} within {timeout}s",
+        ) from None
     body = reply.body
     try:
         return reply_type.model_validate_json(body)
@@ -57,6 +67,7 @@ async def ask_execution(broker: NatsBroker, subject: str, query: BaseModel, repl
         try:
             failed = QueryFailed.model_validate_json(body)
         except ValidationError:
-            raise HTTPException(status.HTTP_502_BAD_GATEWAY,
-                                detail="execution sent an unreadable reply") from None
+            raise HTTPException(
+                status.HTTP_502_BAD_GATEWAY, detail="execution sent an unreadable reply"
+            ) from None
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=failed.error) from None

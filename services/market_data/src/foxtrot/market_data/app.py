@@ -25,8 +25,13 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
     tasks: list[asyncio.Task[None]] = []
 
     if settings.replay_source:
-        replayer = Replayer(publish, open_replay(settings), settings.replay_speed,
-                            settings.replay_limit, settings.replay_source)
+        replayer = Replayer(
+            publish,
+            open_replay(settings),
+            settings.replay_speed,
+            settings.replay_limit,
+            settings.replay_source,
+        )
 
         async def start_replay() -> None:
             tasks.append(asyncio.create_task(replayer.run(), name="replay"))

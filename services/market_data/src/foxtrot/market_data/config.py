@@ -24,8 +24,9 @@ class MarketDataSettings(ServiceSettings):
     replay_format: Literal["auto", "bars_csv", "tardis_trades"] = "auto"
     replay_instrument_id: str = "BTC-PERP.FTX"
     replay_bar_spec: str = "1m"
-    replay_speed: float = Field(default=0.0, ge=0,
-                                description="1 = real time, 60 = 60x, 0 = as fast as possible")
+    replay_speed: float = Field(
+        default=0.0, ge=0, description="1 = real time, 60 = 60x, 0 = as fast as possible"
+    )
     replay_limit: int | None = Field(default=None, ge=1, description="stop after N records")
     synthetic_seed: int = 42
     synthetic_count: int = 10_000

@@ -20,7 +20,19 @@ def register(consumers: Consumers, ingestor: Ingestor) -> None:
     async def on_bar(payload: IngestBar, delivery: Delivery) -> None:
         await ingestor.bar(delivery.subject, payload)
 
-    consumers.durable(subjects.INGEST_TRADES, stream=MD_INGEST, durable="market-data-ingest-trade",
-                      decode=IngestTrade.model_validate_json, handle=on_trade, batch_size=256)
-    consumers.durable(subjects.INGEST_BARS, stream=MD_INGEST, durable="market-data-ingest-bar",
-                      decode=IngestBar.model_validate_json, handle=on_bar, batch_size=256)
+    consumers.durable(
+        subjects.INGEST_TRADES,
+        stream=MD_INGEST,
+        durable="market-data-ingest-trade",
+        decode=IngestTrade.model_validate_json,
+        handle=on_trade,
+        batch_size=256,
+    )
+    consumers.durable(
+        subjects.INGEST_BARS,
+        stream=MD_INGEST,
+        durable="market-data-ingest-bar",
+        decode=IngestBar.model_validate_json,
+        handle=on_bar,
+        batch_size=256,
+    )

@@ -13,14 +13,14 @@ from typing import Final
 from prometheus_client import Counter
 from pydantic import ValidationError
 
-from foxtrot.core import data as core
-from foxtrot.core.errors import InvalidIdentifier
-from foxtrot.core.identifiers import InstrumentId, TradeId
 from foxtrot.common import subjects
 from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.messages.v1 import Bar, IngestBar, IngestTrade, Message, TradeTick
 from foxtrot.common.publishing import Publisher, derived_id, now_ns
 from foxtrot.common.streams import MARKET_DATA
+from foxtrot.core import data as core
+from foxtrot.core.errors import InvalidIdentifier
+from foxtrot.core.identifiers import InstrumentId, TradeId
 from foxtrot.market_data.adapters.files import (
     detect_format,
     read_bars_csv,
@@ -32,8 +32,9 @@ from foxtrot.market_data.config import MarketDataSettings
 __all__ = ["Ingestor", "Replayer", "open_replay"]
 
 log = logging.getLogger(__name__)
-PUBLISHED = Counter("foxtrot_market_data_published", "Market data messages published",
-                    ["kind", "source"])
+PUBLISHED = Counter(
+    "foxtrot_market_data_published", "Market data messages published", ["kind", "source"]
+)
 Record = core.Bar | core.TradeTick
 
 
@@ -42,8 +43,14 @@ def open_replay(settings: MarketDataSettings) -> Iterable[Record]:
     instrument = InstrumentId.parse(settings.replay_instrument_id)
     if settings.replay_source == "synthetic":
         start = (now_ns() // 60_000_000_000 - settings.synthetic_count) * 60_000_000_000
-        return synthetic_bars(instrument, settings.replay_bar_spec, settings.synthetic_seed,
-                              settings.synthetic_count, settings.synthetic_start_price, start)
+        return synthetic_bars(
+            instrument,
+            settings.replay_bar_spec,
+            settings.synthetic_seed,
+            settings.synthetic_count,
+            settings.synthetic_start_price,
+            start,
+        )
     path = Path(settings.replay_source)
     kind = detect_format(path) if settings.replay_format == "auto" else settings.replay_format
     if kind == "tardis_trades":
@@ -54,13 +61,19 @@ def open_replay(settings: MarketDataSettings) -> Iterable[Record]:
 def _wire(record: Record, ts_init: int) -> tuple[str, Message]:
     if isinstance(record, core.Bar):
         key = f"bar:{record.instrument_id}:{record.spec}:{record.ts_event}"
-        return (subjects.bar(record.instrument_id, record.spec),
-                Bar.from_core(record, message_id=derived_id(_REPLAY, key))
-                .model_copy(update={"ts_init": ts_init}))
+        return (
+            subjects.bar(record.instrument_id, record.spec),
+            Bar.from_core(record, message_id=derived_id(_REPLAY, key)).model_copy(
+                update={"ts_init": ts_init}
+            ),
+        )
     key = f"trade:{record.instrument_id}:{record.trade_id}"
-    return (subjects.trade(record.instrument_id),
-            TradeTick.from_core(record, message_id=derived_id(_REPLAY, key))
-            .model_copy(update={"ts_init": ts_init}))
+    return (
+        subjects.trade(record.instrument_id),
+        TradeTick.from_core(record, message_id=derived_id(_REPLAY, key)).model_copy(
+            update={"ts_init": ts_init}
+        ),
+    )
 
 
 # Root of replayed records' message ids: fixed, so a replay's ids are the same every run.
@@ -74,8 +87,14 @@ class Replayer:
     stream's duplicate window publishes nothing twice.
     """
 
-    def __init__(self, publish: Publisher, records: Iterable[Record], speed: float,
-                 limit: int | None, source: str) -> None:
+    def __init__(
+        self,
+        publish: Publisher,
+        records: Iterable[Record],
+        speed: float,
+        limit: int | None,
+        source: str,
+    ) -> None:
         self.publish = publish
         self.records = records
         self.speed = speed
@@ -100,8 +119,11 @@ class Replayer:
             await self.publish(subject, message, MARKET_DATA)
             PUBLISHED.labels(message.type, self.source).inc()  # type: ignore[attr-defined]
             self.published += 1
-        log.info("replay finished: %d records published", self.published,
-                 extra={"published": self.published})
+        log.info(
+            "replay finished: %d records published",
+            self.published,
+            extra={"published": self.published},
+        )
 
 
 class Ingestor:
@@ -113,9 +135,15 @@ class Ingestor:
     async def trade(self, subject: str, payload: IngestTrade) -> None:
         """Republish an ingested trade on ``md.v1.trade.{venue}.{symbol}``."""
         _, _, _, _, venue, symbol = subject.split(".")
-        tick = core.TradeTick(_instrument(subject, symbol, venue), payload.price, payload.size,
-                              payload.aggressor_side, TradeId(payload.trade_id),
-                              payload.ts_event, now_ns())
+        tick = core.TradeTick(
+            _instrument(subject, symbol, venue),
+            payload.price,
+            payload.size,
+            payload.aggressor_side,
+            TradeId(payload.trade_id),
+            payload.ts_event,
+            now_ns(),
+        )
         message = TradeTick.from_core(tick)
         await self.publish(subjects.trade(tick.instrument_id), message, MARKET_DATA)
         PUBLISHED.labels("TradeTick", "ingest").inc()
@@ -125,9 +153,17 @@ class Ingestor:
         _, _, _, _, venue, symbol, spec = subject.split(".")
         instrument = _instrument(subject, symbol, venue)
         try:
-                message = Bar(instrument_id=str(instrument), spec=spec, open=payload.open,
-                          high=payload.high, low=payload.low, close=payload.close,
-                          volume=payload.volume, ts_event=payload.ts_event, ts_init=now_ns())
+            message = Bar(
+                instrument_id=str(instrument),
+                spec=spec,
+                open=payload.open,
+                high=payload.high,
+                low=payload.low,
+                close=payload.close,
+                volume=payload.volume,
+                ts_event=payload.ts_event,
+                ts_init=now_ns(),
+            )
         except ValidationError as exc:
             raise MalformedMessage(subject, str(exc)) from exc
         await self.publish(subjects.bar(instrument, spec), message, MARKET_DATA)

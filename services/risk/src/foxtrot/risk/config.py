@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from foxtrot.core.risk import RiskLimits
 from foxtrot.common.settings import ServiceSettings
+from foxtrot.core.risk import RiskLimits
 
 __all__ = ["RiskSettings"]
 

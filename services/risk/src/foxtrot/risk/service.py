@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from foxtrot.common.messages.v1 import OrderDenied, SubmitOrder
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.risk import Denial, PreTradeContext, RiskLimits, evaluate
-from foxtrot.common.messages.v1 import OrderDenied, SubmitOrder
 
 __all__ = ["RiskGate"]
 
@@ -32,7 +32,11 @@ class RiskGate:
     @staticmethod
     def denied(command: SubmitOrder, denial: Denial, ts: int) -> OrderDenied:
         """The OrderDenied event for a refused order."""
-        return OrderDenied(client_order_id=command.client_order_id,
-                           strategy_id=command.strategy_id,
-                           instrument_id=command.instrument_id, reason_code=denial.code,
-                           reason=denial.message, **command.caused(ts_event=ts, ts_init=ts))
+        return OrderDenied(
+            client_order_id=command.client_order_id,
+            strategy_id=command.strategy_id,
+            instrument_id=command.instrument_id,
+            reason_code=denial.code,
+            reason=denial.message,
+            **command.caused(ts_event=ts, ts_init=ts),
+        )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from foxtrot.core.strategies.sma_cross import SmaCross
 from foxtrot.common.publishing import Publisher
 from foxtrot.common.runtime import ServiceRuntime
+from foxtrot.core.strategies.sma_cross import SmaCross
 from foxtrot.strategy import handlers
 from foxtrot.strategy.config import StrategySettings
 from foxtrot.strategy.service import StrategyHost

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from foxtrot.common.settings import ServiceSettings
 from foxtrot.core.identifiers import AccountId, InstrumentId, StrategyId
 from foxtrot.core.strategies.sma_cross import SmaCrossConfig
-from foxtrot.common.settings import ServiceSettings
 
 __all__ = ["StrategySettings"]
 
@@ -27,6 +27,12 @@ class StrategySettings(ServiceSettings):
 
     def sma_cross(self) -> SmaCrossConfig:
         """The strategy's domain configuration."""
-        return SmaCrossConfig(StrategyId(self.strategy_id), AccountId(self.account_id),
-                              InstrumentId.parse(self.instrument_id), self.bar_spec,
-                              self.fast_period, self.slow_period, self.trade_size)
+        return SmaCrossConfig(
+            StrategyId(self.strategy_id),
+            AccountId(self.account_id),
+            InstrumentId.parse(self.instrument_id),
+            self.bar_spec,
+            self.fast_period,
+            self.slow_period,
+            self.trade_size,
+        )

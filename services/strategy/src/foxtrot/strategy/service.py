@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from foxtrot.core.strategies.sma_cross import SmaCross
 from foxtrot.common import subjects
 from foxtrot.common.messages.v1 import (
     Bar,
@@ -19,6 +18,7 @@ from foxtrot.common.messages.v1 import (
 )
 from foxtrot.common.publishing import Publisher, derived_id, now_ns
 from foxtrot.common.streams import COMMANDS
+from foxtrot.core.strategies.sma_cross import SmaCross
 
 __all__ = ["StrategyHost"]
 
@@ -42,11 +42,22 @@ class StrategyHost:
             return
         self._quantities[spec.client_order_id] = spec.quantity
         now = now_ns()
-        command = SubmitOrder.from_core(spec, **bar.caused(
-            ts_event=now, ts_init=now, message_id=derived_id(bar.message_id, spec.client_order_id)))
+        command = SubmitOrder.from_core(
+            spec,
+            **bar.caused(
+                ts_event=now,
+                ts_init=now,
+                message_id=derived_id(bar.message_id, spec.client_order_id),
+            ),
+        )
         await self.publish(subjects.RISK_SUBMIT_ORDER, command, COMMANDS)
-        log.info("submitted %s %s %s", spec.side, spec.quantity, spec.instrument_id,
-                 extra={"client_order_id": spec.client_order_id})
+        log.info(
+            "submitted %s %s %s",
+            spec.side,
+            spec.quantity,
+            spec.instrument_id,
+            extra={"client_order_id": spec.client_order_id},
+        )
 
     async def on_order_event(self, event: OrderEvent) -> None:
         """Book fills and free the strategy when its in-flight order ends."""

@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from foxtrot.common.access import ADMIN, USERS, render_authorization
 from foxtrot.common.local.platform import LocalPlatform, PlatformConfig
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -19,26 +18,37 @@ app = typer.Typer(add_completion=False, help=__doc__)
 
 @app.command()
 def run(
-    replay: Annotated[str, typer.Option(help="bar/trade file to replay, or 'synthetic'")]
-    = "synthetic",
-    speed: Annotated[float, typer.Option(help="replay pace: 1 real time, 0 as fast as "
-                                              "possible")] = 600.0,
+    replay: Annotated[
+        str, typer.Option(help="bar/trade file to replay, or 'synthetic'")
+    ] = "synthetic",
+    speed: Annotated[
+        float, typer.Option(help="replay pace: 1 real time, 0 as fast as possible")
+    ] = 600.0,
     limit: Annotated[int | None, typer.Option(help="replay at most N records")] = None,
-    state_dir: Annotated[Path, typer.Option(help="where NATS, PostgreSQL and logs live")]
-    = Path(".run"),
-    keep_state: Annotated[bool, typer.Option(help="keep the last run's streams and "
-                                                  "database")] = False,
+    state_dir: Annotated[Path, typer.Option(help="where NATS, PostgreSQL and logs live")] = Path(
+        ".run"
+    ),
+    keep_state: Annotated[
+        bool, typer.Option(help="keep the last run's streams and database")
+    ] = False,
     gateway_port: Annotated[int, typer.Option(help="preferred gateway port")] = 8000,
-    nats_url: Annotated[str | None, typer.Option(envvar="NATS_URL",
-                                                 help="use this NATS instead")] = None,
-    database_url: Annotated[str | None, typer.Option(envvar="DATABASE_URL",
-                                                     help="use this PostgreSQL instead")]
-    = None,
+    nats_url: Annotated[
+        str | None, typer.Option(envvar="NATS_URL", help="use this NATS instead")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(envvar="DATABASE_URL", help="use this PostgreSQL instead")
+    ] = None,
 ) -> None:
     """Start NATS, PostgreSQL and the five services; Ctrl-C stops everything."""
-    config = PlatformConfig(state_dir=state_dir.resolve(), nats_url=nats_url,
-                            database_url=database_url, replay_source=replay,
-                            replay_speed=speed, replay_limit=limit, fresh=not keep_state)
+    config = PlatformConfig(
+        state_dir=state_dir.resolve(),
+        nats_url=nats_url,
+        database_url=database_url,
+        replay_source=replay,
+        replay_speed=speed,
+        replay_limit=limit,
+        fresh=not keep_state,
+    )
     config.preferred_ports["gateway"] = gateway_port
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -62,14 +72,6 @@ def run(
     typer.echo("stopped; no process left behind.")
 
 
-@app.command("nats-authorization")
-def nats_authorization() -> None:
-    """Print nats.conf's authorization block with $FOXTROT_NATS_<USER>_PASSWORD variables."""
-    names = [user.name for user in USERS] + [ADMIN]
-    typer.echo(render_authorization({n: f"$FOXTROT_NATS_{n.upper()}_PASSWORD" for n in names}),
-               nl=False)
-
-
 def _redact(url: str) -> str:
     if "@" not in url:
         return url
@@ -86,8 +88,10 @@ def _status(gateway: str) -> str:
     except OSError as exc:
         return f"status: gateway not answering ({exc})"
     filled = sum(1 for o in orders if o["status"] == "FILLED")
-    parts = [f"{p['instrument_id']} {p['side']} {p['quantity']} rPnL {p['realized_pnl']}"
-             for p in positions]
+    parts = [
+        f"{p['instrument_id']} {p['side']} {p['quantity']} rPnL {p['realized_pnl']}"
+        for p in positions
+    ]
     return f"orders: {len(orders)} ({filled} filled) | positions: {'; '.join(parts) or 'none'}"
 
 

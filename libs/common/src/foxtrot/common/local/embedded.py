@@ -50,16 +50,22 @@ class EmbeddedNats:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port(self.port)
         store = self.workdir / "jetstream"
-        config = [f"listen: 127.0.0.1:{self.port}", "max_payload: 8MB",
-                  f"jetstream {{ store_dir: {str(store)!r} }}".replace("'", '"')]
+        config = [
+            f"listen: 127.0.0.1:{self.port}",
+            "max_payload: 8MB",
+            f"jetstream {{ store_dir: {str(store)!r} }}".replace("'", '"'),
+        ]
         if self.with_auth:
             self.passwords = {u.name: secrets.token_urlsafe(16) for u in USERS}
             self.passwords[ADMIN] = secrets.token_urlsafe(16)
             config.append(render_authorization(self.passwords))
         conf = self.workdir / "nats.conf"
         conf.write_text("\n".join(config) + "\n")
-        self.child = Child("nats-server", [nats_server_binary(), "-c", str(conf)],
-                           log_path=self.workdir / "nats-server.log")
+        self.child = Child(
+            "nats-server",
+            [nats_server_binary(), "-c", str(conf)],
+            log_path=self.workdir / "nats-server.log",
+        )
         wait_for_port(self.port, 20, child=self.child)
         return self
 
@@ -90,12 +96,13 @@ class EmbeddedPostgres:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless.
             warnings.simplefilter("ignore")
-            import pgserver
+            from pgserver.postgres_server import get_server
 
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._server = pgserver.get_server(self.workdir / "pgdata", cleanup_mode="stop")
+        self._server = get_server(self.workdir / "pgdata", cleanup_mode="stop")
         exists = "(1 row)" in self._server.psql(
-            f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';")
+            f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';"
+        )
         if exists and fresh:
             self._server.psql(f'DROP DATABASE "{self.database}" WITH (FORCE);')
         if fresh or not exists:

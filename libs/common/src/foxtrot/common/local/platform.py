@@ -24,8 +24,13 @@ __all__ = ["DEFAULT_PORTS", "SERVICES", "LocalPlatform", "PlatformConfig"]
 log = logging.getLogger(__name__)
 
 SERVICES: Final = ("execution", "risk", "strategy", "market_data", "gateway")
-DEFAULT_PORTS: Final = {"gateway": 8000, "strategy": 8081, "risk": 8082, "execution": 8083,
-                        "market_data": 8084}
+DEFAULT_PORTS: Final = {
+    "gateway": 8000,
+    "strategy": 8081,
+    "risk": 8082,
+    "execution": 8083,
+    "market_data": 8084,
+}
 STATEFUL: Final = frozenset({"execution"})
 
 
@@ -94,15 +99,20 @@ class LocalPlatform:
 
     def service_env(self, service: str) -> dict[str, str]:
         """The environment one service process gets."""
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("FOXTROT_", "NATS_URL", "DATABASE_URL"))}
-        env.update({
-            "NATS_URL": self._nats_url_for(service),
-            "FOXTROT_HTTP_HOST": "127.0.0.1",
-            "FOXTROT_HTTP_PORT": str(self.ports.get(service, 0)),
-            "OTEL_SERVICE_NAME": f"foxtrot-{service}",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("FOXTROT_", "NATS_URL", "DATABASE_URL"))
+        }
+        env.update(
+            {
+                "NATS_URL": self._nats_url_for(service),
+                "FOXTROT_HTTP_HOST": "127.0.0.1",
+                "FOXTROT_HTTP_PORT": str(self.ports.get(service, 0)),
+                "OTEL_SERVICE_NAME": f"foxtrot-{service}",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         for key in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_EXPORTER"):
             if key in os.environ:
                 env[key] = os.environ[key]
@@ -126,9 +136,13 @@ class LocalPlatform:
     def migrate(self) -> None:
         """Apply each stateful service's migrations."""
         for service in sorted(STATEFUL):
-            result = subprocess.run([sys.executable, "-m", f"foxtrot.{service}", "migrate"],
-                                    env=self.service_env(service), capture_output=True,
-                                    text=True, check=False)
+            result = subprocess.run(
+                [sys.executable, "-m", f"foxtrot.{service}", "migrate"],
+                env=self.service_env(service),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if result.returncode != 0:
                 raise RuntimeError(f"migrating {service} failed:\n{result.stderr[-4000:]}")
 
@@ -136,8 +150,12 @@ class LocalPlatform:
         """Start one service process (again, after a stop or a kill)."""
         if service not in self.ports:
             self.ports[service] = free_port(self.config.preferred_ports.get(service))
-        child = Child(service, [sys.executable, "-m", f"foxtrot.{service}"],
-                      env=self.service_env(service), log_path=self.log_dir / f"{service}.log")
+        child = Child(
+            service,
+            [sys.executable, "-m", f"foxtrot.{service}"],
+            env=self.service_env(service),
+            log_path=self.log_dir / f"{service}.log",
+        )
         self.children[service] = child
         return child
 
@@ -157,14 +175,18 @@ class LocalPlatform:
             child = self.children[service]
             while True:
                 if not child.alive():
-                    raise RuntimeError(f"{service} exited with {child.proc.returncode}; "
-                                       f"see {self.log_dir / (service + '.log')}:\n"
-                                       + _tail(self.log_dir / f"{service}.log"))
+                    raise RuntimeError(
+                        f"{service} exited with {child.proc.returncode}; "
+                        f"see {self.log_dir / (service + '.log')}:\n"
+                        + _tail(self.log_dir / f"{service}.log")
+                    )
                 if _ready(self.url(service)):
                     break
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"{service} not ready within {timeout}s:\n"
-                                       + _tail(self.log_dir / f"{service}.log"))
+                    raise TimeoutError(
+                        f"{service} not ready within {timeout}s:\n"
+                        + _tail(self.log_dir / f"{service}.log")
+                    )
                 time.sleep(0.2)
 
     def stop(self) -> None:

@@ -29,14 +29,25 @@ class Child:
     """A child process in its own session, so a terminal's Ctrl-C reaches only the parent,
     which then stops children in order."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None,
-                 log_path: Path | None = None, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        log_path: Path | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.name = name
         self._log: IO[bytes] | None = log_path.open("ab") if log_path else None
         self.proc = subprocess.Popen(
-            list(argv), env=dict(env) if env is not None else None, cwd=cwd,
-            stdout=self._log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_die_with_parent)
+            list(argv),
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
 
     @property
     def pid(self) -> int:
@@ -89,8 +100,9 @@ def free_port(preferred: int | None = None, host: str = "127.0.0.1") -> int:
         return port
 
 
-def wait_for_port(port: int, timeout: float, host: str = "127.0.0.1",
-                  child: Child | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float, host: str = "127.0.0.1", child: Child | None = None
+) -> None:
     """Block until something accepts connections on the port."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -4,7 +4,8 @@
 2. testcontainers (``nats:2.15`` with JetStream, ``postgres:15``) when a Docker engine answers;
 3. the embedded servers that ``make run`` uses (nats-server and pgserver wheels).
 
-Never an in-memory stand-in. Tests delete Foxtrot's streams on the NATS they are given:
+``FOXTROT_TEST_INFRA=embedded`` (or ``docker``) skips the earlier choices, to test a
+particular path. Never an in-memory stand-in. Tests delete Foxtrot's streams on the NATS they are given:
 never point them at a server whose streams matter.
 """
 
@@ -61,7 +62,8 @@ def docker_available() -> bool:
 
 def _plain_postgres_url(url: str) -> str:
     return url.replace("postgresql+psycopg2://", "postgresql://").replace(
-        "postgresql+asyncpg://", "postgresql://")
+        "postgresql+asyncpg://", "postgresql://"
+    )
 
 
 async def _create_database(admin_url: str, name: str) -> None:
@@ -96,8 +98,15 @@ def _session_database(server_url: str) -> Iterator[str]:
 def provision(workdir: Path) -> Iterator[Infrastructure]:
     """Bring up (or find) NATS and PostgreSQL for the session; tear down what it started."""
     with ExitStack() as stack:
-        env_nats, env_db = os.environ.get("NATS_URL"), os.environ.get("DATABASE_URL")
-        docker = (not env_nats or not env_db) and docker_available()
+        choice = os.environ.get("FOXTROT_TEST_INFRA", "auto")
+        if choice not in ("auto", "docker", "embedded"):
+            raise ValueError(f"FOXTROT_TEST_INFRA must be auto, docker or embedded, was {choice!r}")
+        use_env = choice == "auto"
+        env_nats = os.environ.get("NATS_URL") if use_env else None
+        env_db = os.environ.get("DATABASE_URL") if use_env else None
+        docker = choice != "embedded" and (not env_nats or not env_db) and docker_available()
+        if choice == "docker" and not docker:
+            raise RuntimeError("FOXTROT_TEST_INFRA=docker but no Docker engine answers")
         os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
         nats_for: Callable[[str], str] | None = None
         if env_nats:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,20 +16,22 @@ from foxtrot.common.local.platform import LocalPlatform, PlatformConfig
 from foxtrot.common.streams import STREAMS, ensure_streams
 from foxtrot.common.testkit.infrastructure import Infrastructure, provision
 
-__all__ = ["clean_streams", "infrastructure", "nats_client", "platform_factory",
-           "reset_streams"]
+__all__ = ["clean_streams", "infrastructure", "nats_client", "platform_factory", "reset_streams"]
 
 _KEY = pytest.StashKey[Infrastructure]()
 
 
 @pytest.fixture(scope="session")
-def infrastructure(tmp_path_factory: pytest.TempPathFactory,
-                   request: pytest.FixtureRequest) -> Iterator[Infrastructure]:
+def infrastructure(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Infrastructure]:
     """Real NATS JetStream and PostgreSQL for this test session."""
     with provision(tmp_path_factory.mktemp("infrastructure")) as infra:
         request.config.stash[_KEY] = infra
-        print(f"\nfoxtrot infrastructure: NATS from {infra.nats_source}, "
-              f"PostgreSQL from {infra.database_source}")
+        print(
+            f"\nfoxtrot infrastructure: NATS from {infra.nats_source}, "
+            f"PostgreSQL from {infra.database_source}"
+        )
         yield infra
 
 
@@ -46,10 +49,8 @@ async def reset_streams(client: NatsClient) -> None:
     """Delete and recreate Foxtrot's streams (and so every consumer on them)."""
     js = client.jetstream()
     for spec in STREAMS:
-        try:
+        with contextlib.suppress(NotFoundError):
             await js.delete_stream(spec.name)
-        except NotFoundError:
-            pass
     await ensure_streams(js)
 
 
@@ -61,8 +62,10 @@ async def clean_streams(nats_client: NatsClient) -> NatsClient:
 
 
 @pytest.fixture(scope="module")
-def platform_factory(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory,
-                     ) -> Iterator[Callable[..., LocalPlatform]]:
+def platform_factory(
+    infrastructure: Infrastructure,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., LocalPlatform]]:
     """Build LocalPlatforms on the session's infrastructure; stopped after the module.
 
     Streams are reset before each platform starts, so it sees only its own messages."""
@@ -70,10 +73,12 @@ def platform_factory(infrastructure: Infrastructure, tmp_path_factory: pytest.Te
     started: list[LocalPlatform] = []
 
     def build(**overrides: object) -> LocalPlatform:
-        config = PlatformConfig(state_dir=tmp_path / f"platform-{len(started)}",
-                                nats_url=infrastructure.nats_url,
-                                database_url=infrastructure.database_url,
-                                nats_url_for=infrastructure.nats_url_for)
+        config = PlatformConfig(
+            state_dir=tmp_path / f"platform-{len(started)}",
+            nats_url=infrastructure.nats_url,
+            database_url=infrastructure.database_url,
+            nats_url_for=infrastructure.nats_url_for,
+        )
         for key, value in overrides.items():
             setattr(config, key, value)
         # build() may be called from a running loop; reset on a loop of its own.

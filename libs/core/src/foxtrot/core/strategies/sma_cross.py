@@ -88,7 +88,11 @@ class SmaCross:
         cid = ClientOrderId(f"{cfg.strategy_id}-{ts}")
         self.pending = cid
         return OrderSpec(
-            client_order_id=cid, strategy_id=cfg.strategy_id, account_id=cfg.account_id,
-            instrument_id=cfg.instrument_id, side=side, order_type=OrderType.MARKET,
+            client_order_id=cid,
+            strategy_id=cfg.strategy_id,
+            account_id=cfg.account_id,
+            instrument_id=cfg.instrument_id,
+            side=side,
+            order_type=OrderType.MARKET,
             quantity=quantity,
         )

@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from foxtrot.common.messages.v1 import Message, OrdersQuery, OrderView, PositionsQuery
 from foxtrot.core.enums import OrderStatus
 from foxtrot.core.identifiers import InstrumentId, StrategyId
 from foxtrot.core.orders import Order
 from foxtrot.core.portfolio import Position
-from foxtrot.common.messages.v1 import Message, OrdersQuery, OrderView, PositionsQuery
 from foxtrot.execution.adapters.tables import (
     balances,
     fills,
@@ -39,46 +39,80 @@ class ExecutionRepository:
 
     async def already_processed(self, message_id: uuid.UUID) -> bool:
         """True when a command with this message id was handled before."""
-        row = await self.conn.execute(select(processed_messages.c.message_id)
-                                      .where(processed_messages.c.message_id == message_id))
+        row = await self.conn.execute(
+            select(processed_messages.c.message_id).where(
+                processed_messages.c.message_id == message_id
+            )
+        )
         return row.first() is not None
 
     async def mark_processed(self, message_id: uuid.UUID, subject: str, ts: int) -> None:
         """Record that a command was handled, in the same transaction as its effects."""
-        await self.conn.execute(insert(processed_messages).values(
-            message_id=message_id, subject=subject, ts_processed=ts).on_conflict_do_nothing())
+        await self.conn.execute(
+            insert(processed_messages)
+            .values(message_id=message_id, subject=subject, ts_processed=ts)
+            .on_conflict_do_nothing()
+        )
 
     async def order_exists(self, client_order_id: str) -> bool:
         """True when an order with this client order id is known."""
-        row = await self.conn.execute(select(orders.c.seq)
-                                      .where(orders.c.client_order_id == client_order_id))
+        row = await self.conn.execute(
+            select(orders.c.seq).where(orders.c.client_order_id == client_order_id)
+        )
         return row.first() is not None
 
     async def save_order(self, order: Order, ts: int) -> None:
         """Insert the order or update its state."""
         spec = order.spec
         values: dict[str, Any] = {
-            "client_order_id": spec.client_order_id, "venue_order_id": order.venue_order_id,
-            "strategy_id": spec.strategy_id, "account_id": spec.account_id,
-            "instrument_id": str(spec.instrument_id), "side": spec.side.value,
-            "order_type": spec.order_type.value, "time_in_force": spec.time_in_force.value,
-            "quantity": spec.quantity, "price": spec.price, "trigger_price": spec.trigger_price,
-            "expire_time_ns": spec.expire_time_ns, "reduce_only": spec.reduce_only,
-            "post_only": spec.post_only, "status": order.status.value,
-            "filled_qty": order.filled_qty, "avg_px": order.avg_px, "ts_init": ts, "ts_last": ts,
+            "client_order_id": spec.client_order_id,
+            "venue_order_id": order.venue_order_id,
+            "strategy_id": spec.strategy_id,
+            "account_id": spec.account_id,
+            "instrument_id": str(spec.instrument_id),
+            "side": spec.side.value,
+            "order_type": spec.order_type.value,
+            "time_in_force": spec.time_in_force.value,
+            "quantity": spec.quantity,
+            "price": spec.price,
+            "trigger_price": spec.trigger_price,
+            "expire_time_ns": spec.expire_time_ns,
+            "reduce_only": spec.reduce_only,
+            "post_only": spec.post_only,
+            "status": order.status.value,
+            "filled_qty": order.filled_qty,
+            "avg_px": order.avg_px,
+            "ts_init": ts,
+            "ts_last": ts,
         }
-        changing = {k: values[k] for k in ("venue_order_id", "status", "filled_qty", "avg_px",
-                                           "ts_last")}
-        await self.conn.execute(insert(orders).values(**values).on_conflict_do_update(
-            index_elements=[orders.c.client_order_id], set_=changing))
+        changing = {
+            k: values[k] for k in ("venue_order_id", "status", "filled_qty", "avg_px", "ts_last")
+        }
+        await self.conn.execute(
+            insert(orders)
+            .values(**values)
+            .on_conflict_do_update(index_elements=[orders.c.client_order_id], set_=changing)
+        )
 
-    async def append_event(self, subject: str, message: Message, client_order_id: str | None,
-                           causation_id: uuid.UUID | None) -> None:
+    async def append_event(
+        self,
+        subject: str,
+        message: Message,
+        client_order_id: str | None,
+        causation_id: uuid.UUID | None,
+    ) -> None:
         """Append an event to the log; it stays unpublished until the outbox is flushed."""
-        await self.conn.execute(insert(order_events).values(
-            message_id=message.message_id, causation_id=causation_id, subject=subject,
-            type=type(message).__name__, client_order_id=client_order_id,
-            payload=message.model_dump(mode="json"), ts_event=message.ts_event))
+        await self.conn.execute(
+            insert(order_events).values(
+                message_id=message.message_id,
+                causation_id=causation_id,
+                subject=subject,
+                type=type(message).__name__,
+                client_order_id=client_order_id,
+                payload=message.model_dump(mode="json"),
+                ts_event=message.ts_event,
+            )
+        )
 
     async def save_fill(self, values: dict[str, Any]) -> None:
         """Record a fill once; a trade id seen before is ignored."""
@@ -86,33 +120,67 @@ class ExecutionRepository:
 
     async def load_position(self, strategy_id: str, instrument_id: str) -> Position | None:
         """The current position of a strategy in an instrument, if any."""
-        row = (await self.conn.execute(select(positions).where(
-            positions.c.strategy_id == strategy_id,
-            positions.c.instrument_id == instrument_id))).mappings().first()
+        row = (
+            (
+                await self.conn.execute(
+                    select(positions).where(
+                        positions.c.strategy_id == strategy_id,
+                        positions.c.instrument_id == instrument_id,
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
-        return Position(StrategyId(row["strategy_id"]), InstrumentId.parse(row["instrument_id"]),
-                        row["quantity"], row["avg_px_open"], row["realized_pnl"],
-                        row["commissions"], row["ts_opened"], row["ts_last"])
+        return Position(
+            StrategyId(row["strategy_id"]),
+            InstrumentId.parse(row["instrument_id"]),
+            row["quantity"],
+            row["avg_px_open"],
+            row["realized_pnl"],
+            row["commissions"],
+            row["ts_opened"],
+            row["ts_last"],
+        )
 
     async def save_position(self, position: Position, currency: str) -> None:
         """Insert or update a position."""
-        values = {"strategy_id": position.strategy_id,
-                  "instrument_id": str(position.instrument_id), "quantity": position.quantity,
-                  "avg_px_open": position.avg_px_open, "realized_pnl": position.realized_pnl,
-                  "commissions": position.commissions, "currency": currency,
-                  "ts_opened": position.ts_opened, "ts_last": position.ts_last or 0}
-        await self.conn.execute(insert(positions).values(**values).on_conflict_do_update(
-            index_elements=[positions.c.strategy_id, positions.c.instrument_id], set_=values))
+        values = {
+            "strategy_id": position.strategy_id,
+            "instrument_id": str(position.instrument_id),
+            "quantity": position.quantity,
+            "avg_px_open": position.avg_px_open,
+            "realized_pnl": position.realized_pnl,
+            "commissions": position.commissions,
+            "currency": currency,
+            "ts_opened": position.ts_opened,
+            "ts_last": position.ts_last or 0,
+        }
+        await self.conn.execute(
+            insert(positions)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=[positions.c.strategy_id, positions.c.instrument_id], set_=values
+            )
+        )
 
-    async def add_to_balance(self, account_id: str, currency: str, delta: Decimal,
-                             opening: Decimal, ts: int) -> Decimal:
+    async def add_to_balance(
+        self, account_id: str, currency: str, delta: Decimal, opening: Decimal, ts: int
+    ) -> Decimal:
         """Change a balance by ``delta`` (opening it at ``opening`` first) and return it."""
-        stmt = insert(balances).values(account_id=account_id, currency=currency,
-                                       total=opening + delta, locked=Decimal(0), ts_last=ts)
+        stmt = insert(balances).values(
+            account_id=account_id,
+            currency=currency,
+            total=opening + delta,
+            locked=Decimal(0),
+            ts_last=ts,
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=[balances.c.account_id, balances.c.currency],
-            set_={"total": balances.c.total + delta, "ts_last": ts})
+            set_={"total": balances.c.total + delta, "ts_last": ts},
+        )
         result = await self.conn.execute(stmt.returning(balances.c.total))
         total: Decimal = result.scalar_one()
         return total
@@ -120,18 +188,27 @@ class ExecutionRepository:
     async def unpublished(self, limit: int = 1000) -> list[OutboxEntry]:
         """Events written but not yet confirmed published, oldest first."""
         rows = await self.conn.execute(
-            select(order_events.c.seq, order_events.c.subject, order_events.c.message_id,
-                   order_events.c.payload)
-            .where(order_events.c.published.is_(False)).order_by(order_events.c.seq)
-            .limit(limit))
-        return [(seq, subject, str(message_id), _json_bytes(payload))
-                for seq, subject, message_id, payload in rows]
+            select(
+                order_events.c.seq,
+                order_events.c.subject,
+                order_events.c.message_id,
+                order_events.c.payload,
+            )
+            .where(order_events.c.published.is_(False))
+            .order_by(order_events.c.seq)
+            .limit(limit)
+        )
+        return [
+            (seq, subject, str(message_id), _json_bytes(payload))
+            for seq, subject, message_id, payload in rows
+        ]
 
     async def mark_published(self, seqs: Sequence[int]) -> None:
         """Confirm events as published."""
         if seqs:
-            await self.conn.execute(update(order_events).where(order_events.c.seq.in_(seqs))
-                                    .values(published=True))
+            await self.conn.execute(
+                update(order_events).where(order_events.c.seq.in_(seqs)).values(published=True)
+            )
 
     async def open_orders(self) -> list[dict[str, Any]]:
         """Rows of orders still working at the venue."""

@@ -18,7 +18,8 @@ SCHEMA = "execution"
 metadata = MetaData(schema=SCHEMA)
 
 processed_messages = Table(
-    "processed_messages", metadata,
+    "processed_messages",
+    metadata,
     Column("message_id", UUID(as_uuid=True), primary_key=True),
     Column("subject", String(255), nullable=False),
     Column("ts_processed", BigInteger, nullable=False),
@@ -26,7 +27,8 @@ processed_messages = Table(
 )
 
 order_events = Table(
-    "order_events", metadata,
+    "order_events",
+    metadata,
     Column("seq", BigInteger, Identity(), primary_key=True),
     Column("message_id", UUID(as_uuid=True), nullable=False, unique=True),
     Column("causation_id", UUID(as_uuid=True), nullable=True, index=True),
@@ -40,7 +42,8 @@ order_events = Table(
 )
 
 orders = Table(
-    "orders", metadata,
+    "orders",
+    metadata,
     Column("seq", BigInteger, Identity(), primary_key=True),
     Column("client_order_id", String(64), nullable=False, unique=True),
     Column("venue_order_id", String(128), nullable=True),
@@ -64,7 +67,8 @@ orders = Table(
 )
 
 fills = Table(
-    "fills", metadata,
+    "fills",
+    metadata,
     Column("trade_id", String(128), primary_key=True),
     Column("client_order_id", String(64), nullable=False, index=True),
     Column("venue_order_id", String(128), nullable=True),
@@ -80,7 +84,8 @@ fills = Table(
 )
 
 positions = Table(
-    "positions", metadata,
+    "positions",
+    metadata,
     Column("strategy_id", String(64), primary_key=True),
     Column("instrument_id", String(129), primary_key=True),
     Column("quantity", Numeric, nullable=False),
@@ -93,7 +98,8 @@ positions = Table(
 )
 
 balances = Table(
-    "balances", metadata,
+    "balances",
+    metadata,
     Column("account_id", String(64), primary_key=True),
     Column("currency", String(16), primary_key=True),
     Column("total", Numeric, nullable=False),
@@ -101,5 +107,13 @@ balances = Table(
     Column("ts_last", BigInteger, nullable=False),
 )
 
-__all__ = ["SCHEMA", "balances", "fills", "metadata", "order_events", "orders", "positions",
-           "processed_messages"]
+__all__ = [
+    "SCHEMA",
+    "balances",
+    "fills",
+    "metadata",
+    "order_events",
+    "orders",
+    "positions",
+    "processed_messages",
+]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from foxtrot.core.enums import OrderSide, OrderType, TimeInForce
 from foxtrot.common.messages.v1.types import InstrumentIdStr, PositiveDecimalStr, Token
+from foxtrot.core.enums import OrderSide, OrderType, TimeInForce
 
 __all__ = ["OrderAccepted", "OrderRequest"]
 
@@ -28,10 +27,12 @@ class OrderRequest(BaseModel):
     expire_time_ns: Annotated[int, Field(ge=0)] | None = None
     reduce_only: bool = False
     post_only: bool = False
-    client_order_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-:]+$",
-                                        max_length=64,
-                                        description="your id for the order; one is made if "
-                                                    "omitted")
+    client_order_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_\-:]+$",
+        max_length=64,
+        description="your id for the order; one is made if omitted",
+    )
     strategy_id: Token = "manual"
     account_id: Token | None = None
 
@@ -42,5 +43,3 @@ class OrderAccepted(BaseModel):
     client_order_id: str
     message_id: str
     status: str = "SUBMITTED_TO_RISK"
-
-

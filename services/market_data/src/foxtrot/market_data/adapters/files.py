@@ -26,8 +26,12 @@ from foxtrot.core.identifiers import InstrumentId, TradeId
 
 __all__ = ["bar_interval_ns", "detect_format", "read_bars_csv", "read_tardis_trades"]
 
-_UNIT_NS = {"s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000,
-            "d": 86_400_000_000_000}
+_UNIT_NS = {
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+    "d": 86_400_000_000_000,
+}
 
 
 def bar_interval_ns(spec: str) -> int:
@@ -76,10 +80,17 @@ def read_bars_csv(path: Path, instrument_id: InstrumentId, spec: str) -> Iterato
         for line, row in enumerate(reader, start=2):
             try:
                 ts = _parse_ns(row[stamp]) + interval
-                yield Bar(instrument_id, spec, Decimal(row[columns["open"]]),
-                          Decimal(row[columns["high"]]), Decimal(row[columns["low"]]),
-                          Decimal(row[columns["close"]]),
-                          Decimal(row[volume]) if volume else Decimal(0), ts, ts)
+                yield Bar(
+                    instrument_id,
+                    spec,
+                    Decimal(row[columns["open"]]),
+                    Decimal(row[columns["high"]]),
+                    Decimal(row[columns["low"]]),
+                    Decimal(row[columns["close"]]),
+                    Decimal(row[volume]) if volume else Decimal(0),
+                    ts,
+                    ts,
+                )
             except (KeyError, ValueError, ArithmeticError) as exc:
                 raise ValueError(f"{path}:{line}: {exc}") from exc
 
@@ -91,9 +102,23 @@ def read_tardis_trades(path: Path, venue: str | None = None) -> Iterator[TradeTi
             try:
                 ts = int(row["timestamp"]) * 1_000
                 instrument = InstrumentId(row["symbol"], venue or row["exchange"].upper())
-                side = AggressorSide.BUYER if row["side"] == "buy" else (
-                    AggressorSide.SELLER if row["side"] == "sell" else AggressorSide.NO_AGGRESSOR)
-                yield TradeTick(instrument, Decimal(row["price"]), Decimal(row["amount"]), side,
-                                TradeId(row["id"]), ts, ts)
+                side = (
+                    AggressorSide.BUYER
+                    if row["side"] == "buy"
+                    else (
+                        AggressorSide.SELLER
+                        if row["side"] == "sell"
+                        else AggressorSide.NO_AGGRESSOR
+                    )
+                )
+                yield TradeTick(
+                    instrument,
+                    Decimal(row["price"]),
+                    Decimal(row["amount"]),
+                    side,
+                    TradeId(row["id"]),
+                    ts,
+                    ts,
+                )
             except (KeyError, ValueError, ArithmeticError) as exc:
                 raise ValueError(f"{path}:{line}: {exc}") from exc

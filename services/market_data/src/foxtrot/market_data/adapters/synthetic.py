@@ -15,8 +15,14 @@ __all__ = ["synthetic_bars"]
 _CENT = Decimal("0.01")
 
 
-def synthetic_bars(instrument_id: InstrumentId, spec: str, seed: int, count: int,
-                   start_price: Decimal, start_ns: int) -> Iterator[Bar]:
+def synthetic_bars(
+    instrument_id: InstrumentId,
+    spec: str,
+    seed: int,
+    count: int,
+    start_price: Decimal,
+    start_ns: int,
+) -> Iterator[Bar]:
     """``count`` bars of a geometric random walk with drifting volatility, from ``seed``."""
     rng = random.Random(seed)
     interval = bar_interval_ns(spec)

@@ -17,12 +17,16 @@ class Message(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    message_id: UUID = Field(default_factory=uuid4,
-                             description="unique id; also the JetStream Nats-Msg-Id for dedup")
+    message_id: UUID = Field(
+        default_factory=uuid4, description="unique id; also the JetStream Nats-Msg-Id for dedup"
+    )
     correlation_id: UUID = Field(
-        description="id of the flow this message belongs to; defaults to message_id")
-    causation_id: UUID | None = Field(default=None,
-                                      description="message_id of the message that caused this one")
+        default_factory=uuid4,  # replaced by message_id when omitted; see below
+        description="id of the flow this message belongs to; defaults to message_id",
+    )
+    causation_id: UUID | None = Field(
+        default=None, description="message_id of the message that caused this one"
+    )
     ts_event: UnixNanos = Field(description="when the thing happened, UTC nanoseconds")
     ts_init: UnixNanos = Field(description="when this message was created, UTC nanoseconds")
     schema_version: Literal[1] = Field(default=1, description="major version of the contract")
@@ -37,8 +41,7 @@ class Message(BaseModel):
 
     def caused(self, **envelope: Any) -> dict[str, Any]:
         """Envelope fields for a message caused by this one (same flow, this as cause)."""
-        return {"correlation_id": self.correlation_id, "causation_id": self.message_id,
-                **envelope}
+        return {"correlation_id": self.correlation_id, "causation_id": self.message_id, **envelope}
 
     def to_json(self) -> bytes:
         """Encode for the wire."""

@@ -10,12 +10,12 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from foxtrot.core.enums import AggressorSide
 from foxtrot.common.messages.v1.types import (
     NonNegativeDecimalStr,
     PositiveDecimalStr,
     UnixNanos,
 )
+from foxtrot.core.enums import AggressorSide
 
 __all__ = ["IngestBar", "IngestTrade"]
 

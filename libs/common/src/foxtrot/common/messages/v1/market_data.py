@@ -6,21 +6,23 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from foxtrot.core import data as core
-from foxtrot.core.enums import AggressorSide
-from foxtrot.core.identifiers import InstrumentId, TradeId
 from foxtrot.common.messages.v1.envelope import Message
 from foxtrot.common.messages.v1.types import (
     InstrumentIdStr,
     NonNegativeDecimalStr,
     PositiveDecimalStr,
 )
+from foxtrot.core import data as core
+from foxtrot.core.enums import AggressorSide
+from foxtrot.core.identifiers import InstrumentId, TradeId
 
 __all__ = ["Bar", "QuoteTick", "TradeTick"]
 
-BarSpecStr = Field(pattern=r"^[1-9][0-9]*(s|m|h|d|t|v|q)$",
-                   description="interval and unit: s/m/h/d time, t ticks, v volume, q value",
-                   examples=["1m", "100t"])
+BarSpecStr = Field(
+    pattern=r"^[1-9][0-9]*(s|m|h|d|t|v|q)$",
+    description="interval and unit: s/m/h/d time, t ticks, v volume, q value",
+    examples=["1m", "100t"],
+)
 
 
 class TradeTick(Message):
@@ -35,16 +37,29 @@ class TradeTick(Message):
 
     def to_core(self) -> core.TradeTick:
         """The domain's view of this trade."""
-        return core.TradeTick(InstrumentId.parse(self.instrument_id), self.price, self.size,
-                              self.aggressor_side, TradeId(self.trade_id), self.ts_event,
-                              self.ts_init)
+        return core.TradeTick(
+            InstrumentId.parse(self.instrument_id),
+            self.price,
+            self.size,
+            self.aggressor_side,
+            TradeId(self.trade_id),
+            self.ts_event,
+            self.ts_init,
+        )
 
     @classmethod
     def from_core(cls, tick: core.TradeTick, **envelope: Any) -> Self:
         """Wrap a domain trade for the wire."""
-        return cls(instrument_id=str(tick.instrument_id), price=tick.price, size=tick.size,
-                   aggressor_side=tick.aggressor_side, trade_id=tick.trade_id,
-                   ts_event=tick.ts_event, ts_init=tick.ts_init, **envelope)
+        return cls(
+            instrument_id=str(tick.instrument_id),
+            price=tick.price,
+            size=tick.size,
+            aggressor_side=tick.aggressor_side,
+            trade_id=tick.trade_id,
+            ts_event=tick.ts_event,
+            ts_init=tick.ts_init,
+            **envelope,
+        )
 
 
 class QuoteTick(Message):
@@ -59,13 +74,22 @@ class QuoteTick(Message):
 
     def to_core(self) -> core.QuoteTick:
         """The domain's view of this quote."""
-        return core.QuoteTick(InstrumentId.parse(self.instrument_id), self.bid_price,
-                              self.ask_price, self.bid_size, self.ask_size, self.ts_event,
-                              self.ts_init)
+        return core.QuoteTick(
+            InstrumentId.parse(self.instrument_id),
+            self.bid_price,
+            self.ask_price,
+            self.bid_size,
+            self.ask_size,
+            self.ts_event,
+            self.ts_init,
+        )
 
 
 class Bar(Message):
-    """OHLCV over one interval; ts_event is the close. Subject: md.v1.bar.{venue}.{symbol}.{spec}."""
+    """OHLCV over one interval; ts_event is its close.
+
+    Subject: md.v1.bar.{venue}.{symbol}.{spec}.
+    """
 
     type: Literal["Bar"] = "Bar"
     instrument_id: InstrumentIdStr
@@ -87,12 +111,30 @@ class Bar(Message):
 
     def to_core(self) -> core.Bar:
         """The domain's view of this bar."""
-        return core.Bar(InstrumentId.parse(self.instrument_id), self.spec, self.open, self.high,
-                        self.low, self.close, self.volume, self.ts_event, self.ts_init)
+        return core.Bar(
+            InstrumentId.parse(self.instrument_id),
+            self.spec,
+            self.open,
+            self.high,
+            self.low,
+            self.close,
+            self.volume,
+            self.ts_event,
+            self.ts_init,
+        )
 
     @classmethod
     def from_core(cls, bar: core.Bar, **envelope: Any) -> Self:
         """Wrap a domain bar for the wire."""
-        return cls(instrument_id=str(bar.instrument_id), spec=bar.spec, open=bar.open,
-                   high=bar.high, low=bar.low, close=bar.close, volume=bar.volume,
-                   ts_event=bar.ts_event, ts_init=bar.ts_init, **envelope)
+        return cls(
+            instrument_id=str(bar.instrument_id),
+            spec=bar.spec,
+            open=bar.open,
+            high=bar.high,
+            low=bar.low,
+            close=bar.close,
+            volume=bar.volume,
+            ts_event=bar.ts_event,
+            ts_init=bar.ts_init,
+            **envelope,
+        )

@@ -6,8 +6,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
-from foxtrot.core import events as core
-from foxtrot.core.enums import LiquiditySide, OrderSide
 from foxtrot.common.messages.v1.envelope import Message
 from foxtrot.common.messages.v1.types import (
     DecimalStr,
@@ -15,6 +13,8 @@ from foxtrot.common.messages.v1.types import (
     PositiveDecimalStr,
     Token,
 )
+from foxtrot.core import events as core
+from foxtrot.core.enums import LiquiditySide, OrderSide
 
 __all__ = [
     "ORDER_EVENT_ADAPTER",
@@ -92,8 +92,13 @@ class OrderFilled(_OrderEvent):
 
 
 OrderEvent = Annotated[
-    OrderDenied | OrderSubmitted | OrderAccepted | OrderRejected | OrderCanceled
-    | OrderExpired | OrderFilled,
+    OrderDenied
+    | OrderSubmitted
+    | OrderAccepted
+    | OrderRejected
+    | OrderCanceled
+    | OrderExpired
+    | OrderFilled,
     Field(discriminator="type"),
 ]
 ORDER_EVENT_ADAPTER: TypeAdapter[OrderEvent] = TypeAdapter(OrderEvent)

@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from foxtrot.core.enums import PositionSide
-from foxtrot.core.portfolio import Position, PositionChange
 from foxtrot.common.messages.v1.envelope import Message
 from foxtrot.common.messages.v1.types import DecimalStr, InstrumentIdStr, Token, UnixNanos
+from foxtrot.core.enums import PositionSide
+from foxtrot.core.portfolio import Position, PositionChange
 
 __all__ = [
     "POSITION_EVENT_ADAPTER",
@@ -53,8 +53,9 @@ class PositionClosed(_PositionEvent):
     type: Literal["PositionClosed"] = "PositionClosed"
 
 
-PositionEvent = Annotated[PositionOpened | PositionChanged | PositionClosed,
-                          Field(discriminator="type")]
+PositionEvent = Annotated[
+    PositionOpened | PositionChanged | PositionClosed, Field(discriminator="type")
+]
 POSITION_EVENT_ADAPTER: TypeAdapter[PositionEvent] = TypeAdapter(PositionEvent)
 
 _BY_CHANGE: dict[PositionChange, type[_PositionEvent]] = {
@@ -64,14 +65,21 @@ _BY_CHANGE: dict[PositionChange, type[_PositionEvent]] = {
 }
 
 
-def position_event_from_core(position: Position, change: PositionChange, currency: str,
-                             **envelope: Any) -> PositionEvent:
+def position_event_from_core(
+    position: Position, change: PositionChange, currency: str, **envelope: Any
+) -> PositionEvent:
     """Describe a position after a fill as the event for ``change``."""
     event = _BY_CHANGE[change](
-        strategy_id=position.strategy_id, instrument_id=str(position.instrument_id),
-        side=position.side, quantity=position.quantity, avg_px_open=position.avg_px_open,
-        realized_pnl=position.realized_pnl, commissions=position.commissions,
-        currency=currency, ts_opened=position.ts_opened, **envelope,
+        strategy_id=position.strategy_id,
+        instrument_id=str(position.instrument_id),
+        side=position.side,
+        quantity=position.quantity,
+        avg_px_open=position.avg_px_open,
+        realized_pnl=position.realized_pnl,
+        commissions=position.commissions,
+        currency=currency,
+        ts_opened=position.ts_opened,
+        **envelope,
     )
     return event  # type: ignore[return-value]
 

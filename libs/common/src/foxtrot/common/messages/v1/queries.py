@@ -6,11 +6,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from foxtrot.core.enums import OrderSide, OrderStatus, OrderType, PositionSide, TimeInForce
 from foxtrot.common.messages.v1.types import DecimalStr, InstrumentIdStr, Token, UnixNanos
+from foxtrot.core.enums import OrderSide, OrderStatus, OrderType, PositionSide, TimeInForce
 
-__all__ = ["OrderView", "OrdersQuery", "OrdersReply", "PositionView", "PositionsQuery",
-           "PositionsReply", "QueryFailed"]
+__all__ = [
+    "OrderView",
+    "OrdersQuery",
+    "OrdersReply",
+    "PositionView",
+    "PositionsQuery",
+    "PositionsReply",
+    "QueryFailed",
+]
 
 
 class _Frozen(BaseModel):
@@ -24,8 +31,9 @@ class OrdersQuery(_Frozen):
     instrument_id: InstrumentIdStr | None = None
     status: OrderStatus | None = None
     limit: int = Field(default=100, ge=1, le=1000)
-    before_seq: int | None = Field(default=None, ge=1,
-                                   description="page: only orders created before this seq")
+    before_seq: int | None = Field(
+        default=None, ge=1, description="page: only orders created before this seq"
+    )
 
 
 class OrderView(_Frozen):

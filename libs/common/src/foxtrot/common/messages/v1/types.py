@@ -7,17 +7,23 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
-__all__ = ["DecimalStr", "InstrumentIdStr", "NonNegativeDecimalStr", "PositiveDecimalStr",
-           "Token", "UnixNanos"]
+__all__ = [
+    "DecimalStr",
+    "InstrumentIdStr",
+    "NonNegativeDecimalStr",
+    "PositiveDecimalStr",
+    "Token",
+    "UnixNanos",
+]
 
 _DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
 def _to_decimal(value: Any) -> Decimal:
     """Accept a decimal string, an int or a Decimal; refuse floats, which are inexact."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValueError(
-            f"must be a decimal string such as \"101.25\", not a JSON number ({value!r})"
+            f'must be a decimal string such as "101.25", not a JSON number ({value!r})'
         )
     if isinstance(value, Decimal):
         result = value
@@ -25,9 +31,9 @@ def _to_decimal(value: Any) -> Decimal:
         try:
             result = Decimal(value)
         except InvalidOperation:
-            raise ValueError(f"must be a decimal string such as \"101.25\", was {value!r}") from None
+            raise ValueError(f'must be a decimal string such as "101.25", was {value!r}') from None
     else:
-        raise ValueError(f"must be a decimal string such as \"101.25\", was {type(value).__name__}")
+        raise ValueError(f'must be a decimal string such as "101.25", was {type(value).__name__}')
     if not result.is_finite():
         raise ValueError(f"must be a finite decimal, was {value!r}")
     return result
@@ -55,13 +61,20 @@ UnixNanos = Annotated[
 
 Token = Annotated[
     str,
-    Field(pattern=r"^[A-Za-z0-9_\-/:]+$", min_length=1, max_length=64,
-          description="one NATS subject token: letters, digits and _-/: only"),
+    Field(
+        pattern=r"^[A-Za-z0-9_\-/:]+$",
+        min_length=1,
+        max_length=64,
+        description="one NATS subject token: letters, digits and _-/: only",
+    ),
 ]
 
 InstrumentIdStr = Annotated[
     str,
-    Field(pattern=r"^[A-Za-z0-9_\-/:]+\.[A-Za-z0-9_\-/:]+$", max_length=129,
-          description="instrument id as SYMBOL.VENUE, e.g. BTCUSDT.BINANCE",
-          examples=["BTCUSDT.BINANCE"]),
+    Field(
+        pattern=r"^[A-Za-z0-9_\-/:]+\.[A-Za-z0-9_\-/:]+$",
+        max_length=129,
+        description="instrument id as SYMBOL.VENUE, e.g. BTCUSDT.BINANCE",
+        examples=["BTCUSDT.BINANCE"],
+    ),
 ]

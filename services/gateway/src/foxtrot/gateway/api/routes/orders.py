@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from foxtrot.core.enums import OrderStatus
 from foxtrot.common import subjects
 from foxtrot.common.messages.v1 import OrdersQuery, OrdersReply, OrderView
+from foxtrot.core.enums import OrderStatus
 from foxtrot.gateway.api.deps import BrokerDep, SettingsDep
 from foxtrot.gateway.api.schemas import OrderAccepted, OrderRequest
 from foxtrot.gateway.service import ask_execution, submit_order
@@ -18,23 +18,32 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 @router.get("", summary="Orders, newest first")
 async def list_orders(
-    broker: BrokerDep, settings: SettingsDep,
-    strategy_id: str | None = None, instrument_id: str | None = None,
+    broker: BrokerDep,
+    settings: SettingsDep,
+    strategy_id: str | None = None,
+    instrument_id: str | None = None,
     order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_seq: Annotated[int | None, Query(ge=1)] = None,
 ) -> list[OrderView]:
-    query = OrdersQuery(strategy_id=strategy_id, instrument_id=instrument_id,
-                        status=order_status, limit=limit, before_seq=before_seq)
-    reply = await ask_execution(broker, subjects.QRY_EXEC_ORDERS, query, OrdersReply,
-                                settings.query_timeout_s)
+    query = OrdersQuery(
+        strategy_id=strategy_id,
+        instrument_id=instrument_id,
+        status=order_status,
+        limit=limit,
+        before_seq=before_seq,
+    )
+    reply = await ask_execution(
+        broker, subjects.QRY_EXEC_ORDERS, query, OrdersReply, settings.query_timeout_s
+    )
     return list(reply.orders)
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED,
-             summary="Submit a manual order through risk")
-async def create_order(request: OrderRequest, broker: BrokerDep,
-                       settings: SettingsDep) -> OrderAccepted:
+@router.post("", status_code=status.HTTP_202_ACCEPTED, summary="Submit a manual order through risk")
+async def create_order(
+    request: OrderRequest, broker: BrokerDep, settings: SettingsDep
+) -> OrderAccepted:
     command = await submit_order(broker, request, settings.default_account_id)
-    return OrderAccepted(client_order_id=command.client_order_id,
-                         message_id=str(command.message_id))
+    return OrderAccepted(
+        client_order_id=command.client_order_id, message_id=str(command.message_id)
+    )

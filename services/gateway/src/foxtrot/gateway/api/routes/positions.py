@@ -13,11 +13,17 @@ router = APIRouter(prefix="/v1/positions", tags=["positions"])
 
 
 @router.get("", summary="Positions per strategy and instrument")
-async def list_positions(broker: BrokerDep, settings: SettingsDep,
-                         strategy_id: str | None = None, instrument_id: str | None = None,
-                         include_flat: bool = True) -> list[PositionView]:
-    query = PositionsQuery(strategy_id=strategy_id, instrument_id=instrument_id,
-                           include_flat=include_flat)
-    reply = await ask_execution(broker, subjects.QRY_EXEC_POSITIONS, query, PositionsReply,
-                                settings.query_timeout_s)
+async def list_positions(
+    broker: BrokerDep,
+    settings: SettingsDep,
+    strategy_id: str | None = None,
+    instrument_id: str | None = None,
+    include_flat: bool = True,
+) -> list[PositionView]:
+    query = PositionsQuery(
+        strategy_id=strategy_id, instrument_id=instrument_id, include_flat=include_flat
+    )
+    reply = await ask_execution(
+        broker, subjects.QRY_EXEC_POSITIONS, query, PositionsReply, settings.query_timeout_s
+    )
     return list(reply.positions)

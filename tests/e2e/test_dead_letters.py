@@ -1,0 +1,152 @@
+"""Garbage on every subject any service consumes: counted, logged, dead-lettered with the
+reason, and the service keeps running."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import nats
+import pytest
+from nats.aio.client import Client as NatsClient
+
+from foxtrot.common.local.platform import SERVICES, LocalPlatform
+from foxtrot.common.testkit.infrastructure import Infrastructure
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+GARBAGE = (b"\xff\xfe definitely not json", b'{"price": 1.5, "unexpected": true}')
+
+
+@pytest.fixture(scope="module")
+async def platform(
+    platform_factory: Callable[..., LocalPlatform],
+) -> AsyncIterator[LocalPlatform]:
+    running = platform_factory(replay_source="")
+    await asyncio.to_thread(running.start, 120.0)  # type: ignore[arg-type]
+    yield running
+    await asyncio.to_thread(running.stop)
+
+
+def _concrete(pattern: str) -> str:
+    return ".".join("garbage" if token in ("*", ">") else token for token in pattern.split("."))
+
+
+def _matches(pattern: str, subject: str) -> bool:
+    regex = re.escape(pattern).replace(r"\*", r"[^.]+").replace(r"\>", r".+")
+    return re.fullmatch(regex, subject) is not None
+
+
+async def _subscriptions(platform: LocalPlatform) -> dict[str, list[str]]:
+    async with httpx.AsyncClient(timeout=10) as http:
+        return {
+            service: (await http.get(f"{platform.url(service)}/subscriptions")).json()[
+                "subscriptions"
+            ]
+            for service in SERVICES
+        }
+
+
+async def _dead_letters(client: NatsClient, expected: int) -> list[nats.aio.msg.Msg]:
+    sub = await client.jetstream().subscribe(
+        "dlq.v1.*", stream="FOXTROT_DLQ", ordered_consumer=True
+    )
+    letters = []
+    try:
+        while len(letters) < expected:
+            letters.append(await sub.next_msg(timeout=15))
+    except TimeoutError:
+        pass
+    finally:
+        await sub.unsubscribe()
+    return letters
+
+
+async def test_garbage_on_every_subscribed_subject_is_dead_lettered_and_nothing_crashes(
+    platform: LocalPlatform, infrastructure: Infrastructure
+) -> None:
+    subscriptions = await _subscriptions(platform)
+    assert all(subscriptions[s] for s in SERVICES if s != "gateway")
+    subjects = sorted({_concrete(p) for patterns in subscriptions.values() for p in patterns})
+    # Every (service, pattern) that each garbage subject reaches.
+    expected = [
+        (service, pattern, subject)
+        for subject in subjects
+        for service, patterns in subscriptions.items()
+        for pattern in patterns
+        if _matches(pattern, subject)
+    ]
+
+    client = await nats.connect(infrastructure.nats_url)
+    try:
+        for subject in subjects:
+            for payload in GARBAGE:
+                if subject.startswith("qry."):
+                    reply = await client.request(subject, payload, timeout=10)
+                    assert json.loads(reply.data)["type"] == "QueryFailed"
+                    assert "bad request" in json.loads(reply.data)["error"]
+                else:
+                    await client.publish(subject, payload)
+        await client.flush()
+        letters = await _dead_letters(client, len(expected) * len(GARBAGE))
+    finally:
+        await client.close()
+
+    received: dict[tuple[str, str], list[bytes]] = defaultdict(list)
+    for letter in letters:
+        headers = letter.headers or {}
+        assert headers["Foxtrot-Dead-Letter-Kind"] == "malformed"
+        assert headers["Foxtrot-Dead-Letter-Reason"]
+        service = letter.subject.removeprefix("dlq.v1.")
+        assert headers["Foxtrot-Service"] == service
+        received[(service, headers["Foxtrot-Source-Subject"])].append(letter.data)
+    for service, _pattern, subject in expected:
+        assert sorted(received[(service, subject)]) == sorted(GARBAGE), (service, subject)
+
+    per_pattern: dict[tuple[str, str], int] = defaultdict(int)
+    for service, pattern, _subject in expected:
+        per_pattern[(service, pattern)] += len(GARBAGE)
+    async with httpx.AsyncClient(timeout=10) as http:
+        for (service, pattern), count in per_pattern.items():
+            metrics = (await http.get(f"{platform.url(service)}/metrics")).text
+            line = (
+                f'foxtrot_dead_letters_total{{kind="malformed",service="{service}",'
+                f'subscription="{pattern}"}} {float(count)}'
+            )
+            assert line in metrics, (service, pattern)
+            log = (platform.log_dir / f"{service}.log").read_text()
+            assert "dead-lettered a message from" in log
+        for service in SERVICES:
+            assert platform.children[service].alive(), service
+            assert (await http.get(f"{platform.url(service)}/readyz")).status_code == 200
+
+
+async def test_plain_json_from_a_bare_nats_client_is_normalised_and_republished(
+    platform: LocalPlatform, infrastructure: Infrastructure
+) -> None:
+    client = await nats.connect(infrastructure.nats_url)
+    try:
+        out = await client.subscribe("md.v1.trade.BINANCE.ETHUSDT")
+        await client.publish(
+            "md.v1.ingest.trade.BINANCE.ETHUSDT",
+            json.dumps(
+                {
+                    "price": "2301.55",
+                    "size": "0.25",
+                    "ts_event": 1_700_000_000_000_000_000,
+                    "trade_id": "e2e-1",
+                    "aggressor_side": "SELLER",
+                }
+            ).encode(),
+        )
+        trade = json.loads((await out.next_msg(timeout=10)).data)
+    finally:
+        await client.close()
+    assert trade["type"] == "TradeTick"
+    assert trade["instrument_id"] == "ETHUSDT.BINANCE"
+    assert (trade["price"], trade["size"], trade["aggressor_side"]) == ("2301.55", "0.25", "SELLER")
+    assert trade["ts_event"] == 1_700_000_000_000_000_000
