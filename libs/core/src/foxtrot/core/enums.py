@@ -59,6 +59,11 @@ class OrderType(StrEnum):
         """True when the order waits for a trigger price."""
         return self in _TRIGGERED
 
+    @property
+    def is_trailing(self) -> bool:
+        """True for trailing stops, whose trigger follows the market."""
+        return self in (OrderType.TRAILING_STOP_MARKET, OrderType.TRAILING_STOP_LIMIT)
+
 
 _LIMIT_PRICED = frozenset(
     {

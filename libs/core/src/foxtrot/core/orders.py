@@ -92,6 +92,13 @@ class OrderSpec:
             raise InvalidOrder(f"price must be positive, was {self.price}")
         if self.order_type.has_trigger_price and self.trigger_price is None:
             raise InvalidOrder(f"a {self.order_type} order needs a trigger price")
+        if self.trigger_price is not None:
+            if not (self.order_type.has_trigger_price or self.order_type.is_trailing):
+                raise InvalidOrder(
+                    f"a {self.order_type} order takes no trigger price, was {self.trigger_price}"
+                )
+            if not self.trigger_price > 0:
+                raise InvalidOrder(f"trigger price must be positive, was {self.trigger_price}")
         if (self.time_in_force is TimeInForce.GTD) != (self.expire_time_ns is not None):
             raise InvalidOrder("expire_time_ns is required with GTD and only with GTD")
         if self.post_only and self.order_type is not OrderType.LIMIT:
@@ -108,6 +115,12 @@ class Order:
     avg_px: Decimal | None = None
     venue_order_id: VenueOrderId | None = None
     events: list[OrderEvent] = field(default_factory=list)
+    # Sum of price x quantity over fills, kept exact so avg_px never accumulates rounding.
+    filled_notional: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.filled_notional is None:
+            self.filled_notional = (self.avg_px or Decimal(0)) * self.filled_qty
 
     @property
     def client_order_id(self) -> ClientOrderId:
@@ -148,9 +161,9 @@ class Order:
                 f"order {self.client_order_id}: fill of {fill.last_qty} exceeds the "
                 f"{self.leaves_qty} left to fill"
             )
-        notional = (self.avg_px or Decimal(0)) * self.filled_qty + fill.last_px * fill.last_qty
+        self.filled_notional = (self.filled_notional or Decimal(0)) + fill.last_px * fill.last_qty
         self.filled_qty += fill.last_qty
-        self.avg_px = notional / self.filled_qty
+        self.avg_px = self.filled_notional / self.filled_qty
         if fill.venue_order_id is not None:
             self.venue_order_id = fill.venue_order_id
         self.status = _S.FILLED if self.leaves_qty == 0 else _S.PARTIALLY_FILLED

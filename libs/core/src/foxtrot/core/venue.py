@@ -9,6 +9,8 @@ Fill rules (the skeleton's; the execution issue refines them):
   fills in full, as maker, at its limit price when a later trade prints through the limit
   or a later bar's range reaches it (low <= limit for a buy, high >= limit for a sell).
 - IOC and FOK orders that cannot fill on arrival are canceled instead of resting.
+- A post-only limit that would take liquidity on arrival is rejected
+  (``POST_ONLY_WOULD_TAKE``), as Binance does; otherwise it rests like any limit.
 - Other order types are rejected with ``UNSUPPORTED_ORDER_TYPE``.
 - Commission is ``fee rate x notional`` in the venue's settlement currency.
 
@@ -40,6 +42,7 @@ class VenueRejectCode:
 
     NO_MARKET_DATA = "NO_MARKET_DATA"
     UNSUPPORTED_ORDER_TYPE = "UNSUPPORTED_ORDER_TYPE"
+    POST_ONLY_WOULD_TAKE = "POST_ONLY_WOULD_TAKE"
 
 
 @dataclass(slots=True)
@@ -90,6 +93,15 @@ class SimulatedVenue:
                     ts,
                     VenueRejectCode.NO_MARKET_DATA,
                     f"no price yet for {spec.instrument_id}",
+                )
+            ]
+        if spec.post_only and last is not None and _marketable(spec, last):
+            return [
+                self._reject(
+                    spec,
+                    ts,
+                    VenueRejectCode.POST_ONLY_WOULD_TAKE,
+                    f"post-only {spec.side} limit {spec.price} would take liquidity at {last}",
                 )
             ]
         venue_order_id = VenueOrderId(f"{self.name}-{spec.client_order_id}")

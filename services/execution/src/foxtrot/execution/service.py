@@ -265,7 +265,7 @@ class ExecutionService:
                 StrategyId(row["strategy_id"]),
                 InstrumentId.parse(row["instrument_id"]),
                 row["quantity"],
-                row["avg_px_open"],
+                row["cost_open"],
             )
             mark = self.venue.last_price(position.instrument_id)
             views.append(

@@ -90,6 +90,7 @@ positions = Table(
     Column("instrument_id", String(129), primary_key=True),
     Column("quantity", Numeric, nullable=False),
     Column("avg_px_open", Numeric, nullable=False),
+    Column("cost_open", Numeric, nullable=False, comment="exact cost of the open quantity"),
     Column("realized_pnl", Numeric, nullable=False),
     Column("commissions", Numeric, nullable=False),
     Column("currency", String(16), nullable=False),

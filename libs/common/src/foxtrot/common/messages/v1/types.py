@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
@@ -17,6 +18,7 @@ __all__ = [
 ]
 
 _DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+_DECIMAL_RE = re.compile(_DECIMAL_PATTERN)
 
 
 def _to_decimal(value: Any) -> Decimal:
@@ -27,11 +29,13 @@ def _to_decimal(value: Any) -> Decimal:
         )
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, int | str):
-        try:
-            result = Decimal(value)
-        except InvalidOperation:
-            raise ValueError(f'must be a decimal string such as "101.25", was {value!r}') from None
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        # Exactly the published JSON Schema pattern: no exponent, underscore, space or NaN.
+        if not _DECIMAL_RE.fullmatch(value):
+            raise ValueError(f'must be a decimal string such as "101.25", was {value!r}')
+        result = Decimal(value)
     else:
         raise ValueError(f'must be a decimal string such as "101.25", was {type(value).__name__}')
     if not result.is_finite():
