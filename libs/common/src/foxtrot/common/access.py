@@ -14,21 +14,19 @@ from typing import Final
 
 __all__ = ["USERS", "NatsUser", "render_authorization"]
 
-# What every JetStream client needs: stream and consumer management, fetching, acks and
-# flow control, and replies on its inbox. Deleting or purging streams is not included.
+# What every JetStream client needs: creating a missing stream, consumers, fetching, acks
+# and flow control. Updating, deleting or purging streams is for the admin user only.
 _JS_PUBLISH: Final = (
     "$JS.API.INFO",
     "$JS.API.STREAM.NAMES",
     "$JS.API.STREAM.INFO.*",
     "$JS.API.STREAM.CREATE.*",
-    "$JS.API.STREAM.UPDATE.*",
     "$JS.API.STREAM.MSG.GET.*",
     "$JS.API.DIRECT.GET.>",
     "$JS.API.CONSUMER.>",
     "$JS.ACK.>",
     "$JS.FC.>",
 )
-_INBOX: Final = ("_INBOX.>",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +42,12 @@ class NatsUser:
     def permissions(self) -> dict[str, object]:
         """The user's ``permissions`` block as nats-server expects it."""
         publish = self.publish + (_JS_PUBLISH if self.jetstream_client else ())
+        # Replies arrive on the user's own inbox (foxtrot.common.broker.inbox_prefix), so
+        # no service can read another's replies.
+        inbox = (f"_INBOX.{self.name}.>",) if self.jetstream_client else ()
         block: dict[str, object] = {
             "publish": {"allow": list(publish)},
-            "subscribe": {"allow": list(self.subscribe + _INBOX)},
+            "subscribe": {"allow": list(self.subscribe + inbox)},
         }
         if self.allow_responses:
             block["allow_responses"] = True

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from foxtrot.common.settings import ServiceSettings
 
-__all__ = ["jetstream", "make_broker"]
+__all__ = ["inbox_prefix", "jetstream", "make_broker"]
 
 
 def make_broker(
@@ -37,10 +37,18 @@ def make_broker(
                 registry=registry, app_name=f"foxtrot-{service}", metrics_prefix="foxtrot"
             ),
         ),
+        # Replies come back on the service's own inbox subjects, which only its NATS user
+        # may subscribe to (see foxtrot.common.access).
+        inbox_prefix=inbox_prefix(service),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         graceful_timeout=10.0,
     )
+
+
+def inbox_prefix(service: str) -> str:
+    """The prefix of the service's reply subjects: ``_INBOX.{service}``."""
+    return f"_INBOX.{service}"
 
 
 def jetstream(broker: NatsBroker) -> JetStreamContext:

@@ -21,6 +21,7 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import BaseModel, ValidationError
 
+from foxtrot.common.broker import inbox_prefix
 from foxtrot.common.dead_letters import DeadLetterKind, DeadLetters
 from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.streams import StreamSpec
@@ -101,6 +102,7 @@ class Consumers:
             durable=durable,
             config=config,
             pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
+            inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
             ack_policy=AckPolicy.MANUAL,
         )(on_message)
         self.patterns.append(pattern)

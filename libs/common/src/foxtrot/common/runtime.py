@@ -11,6 +11,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI, Response
@@ -145,6 +146,13 @@ class ServiceRuntime:
 class _Server(uvicorn.Server):
     """uvicorn, except that a graceful stop on SIGTERM/SIGINT exits 0 instead of re-raising
     the signal, so supervisors see an orderly stop as success."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self.started:
+            # Still starting (e.g. waiting for NATS): nothing to drain, so stop right away
+            # rather than ignore the signal until start-up ends.
+            raise SystemExit(128 + sig)
+        super().handle_exit(sig, frame)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

@@ -6,6 +6,7 @@ replicas and services always agree on them.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Final
 
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 _DAY: Final = 24 * 3600.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +68,68 @@ DEAD_LETTERS: Final = StreamSpec("FOXTROT_DLQ", ("dlq.v1.>",), max_age_s=30 * _D
 STREAMS: Final = (MARKET_DATA, MD_INGEST, COMMANDS, EVENTS, DEAD_LETTERS)
 
 
-async def ensure_streams(js: JetStreamContext, specs: tuple[StreamSpec, ...] = STREAMS) -> None:
-    """Create each stream, or bring an existing one to its definition."""
+async def ensure_streams(
+    js: JetStreamContext, specs: tuple[StreamSpec, ...] = STREAMS, *, update: bool = False
+) -> list[str]:
+    """Create missing streams; with ``update``, bring existing ones to their definition.
+
+    Services create but never update (their NATS users may not): an existing stream that
+    differs is logged and listed, for an operator to apply with ``python -m
+    foxtrot.common.streams`` as the admin user. Returns the differences found (and, with
+    ``update``, applied).
+    """
+    found: list[str] = []
     for spec in specs:
+        wanted = spec.config()
         try:
-            await js.stream_info(spec.name)
+            info = await js.stream_info(spec.name)
         except NotFoundError:
-            await js.add_stream(spec.config())
-        else:
-            await js.update_stream(spec.config())
+            await js.add_stream(wanted)
+            continue
+        differences = _differences(info.config, wanted)
+        found += [f"{spec.name}: {d}" for d in differences]
+        if differences and update:
+            await js.update_stream(wanted)
+        elif differences:
+            log.warning(
+                "stream %s differs from its definition: %s", spec.name, "; ".join(differences)
+            )
+    return found
+
+
+def _differences(current: StreamConfig, wanted: StreamConfig) -> list[str]:
+    fields = (
+        "subjects",
+        "retention",
+        "storage",
+        "max_age",
+        "max_bytes",
+        "discard",
+        "duplicate_window",
+    )
+    return [
+        f"{name} is {getattr(current, name)!r}, defined as {getattr(wanted, name)!r}"
+        for name in fields
+        if getattr(current, name) != getattr(wanted, name)
+    ]
+
+
+async def _main(url: str) -> int:
+    import nats
+
+    client = await nats.connect(url)
+    try:
+        updated = await ensure_streams(client.jetstream(), update=True)
+    finally:
+        await client.close()
+    print("\n".join(f"updated {u}" for u in updated) or "streams match their definitions")
+    return 0
+
+
+if __name__ == "__main__":
+    import asyncio
+    import os
+    import sys
+
+    # Usage: NATS_URL=nats://admin:...@host:4222 python -m foxtrot.common.streams
+    sys.exit(asyncio.run(_main(os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -16,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+import nats
+
 from foxtrot.common.local.embedded import EmbeddedNats, EmbeddedPostgres
 from foxtrot.common.local.processes import Child, free_port
+from foxtrot.common.streams import ensure_streams
 
 __all__ = ["DEFAULT_PORTS", "SERVICES", "LocalPlatform", "PlatformConfig"]
 
@@ -76,8 +80,9 @@ class LocalPlatform:
         self.stop()
 
     def start(self, timeout: float = 60.0) -> None:
-        """Infrastructure, migrations, then the services; returns when all are ready."""
+        """Infrastructure, streams, migrations, then the services; returns when ready."""
         self.start_infrastructure()
+        asyncio.run(self._ensure_streams())
         self.migrate()
         for service in SERVICES:
             self.start_service(service)
@@ -125,6 +130,14 @@ class LocalPlatform:
                 env["FOXTROT_REPLAY_LIMIT"] = str(self.config.replay_limit)
         env.update(self.config.service_env.get(service, {}))
         return env
+
+    async def _ensure_streams(self) -> None:
+        # As the admin user (services may create streams but not change them).
+        client = await nats.connect(self.nats_url)
+        try:
+            await ensure_streams(client.jetstream(), update=True)
+        finally:
+            await client.close()
 
     def _nats_url_for(self, service: str) -> str:
         if self.nats is not None:

@@ -5,8 +5,8 @@
 3. the embedded servers that ``make run`` uses (nats-server and pgserver wheels).
 
 ``FOXTROT_TEST_INFRA=embedded`` (or ``docker``) skips the earlier choices, to test a
-particular path. Never an in-memory stand-in. Tests delete Foxtrot's streams on the NATS they are given:
-never point them at a server whose streams matter.
+particular path. Never an in-memory stand-in. Tests delete Foxtrot's streams on the NATS
+they are given: never point them at a server whose streams matter.
 """
 
 from __future__ import annotations
