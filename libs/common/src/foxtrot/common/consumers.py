@@ -1,6 +1,7 @@
 """Subscriptions that decode strictly and never lose a message.
 
-Every handler gets a decoded model. Bytes that do not decode are dead-lettered with the
+Every handler gets a decoded model. FastStream's automatic reply is off (``no_reply``):
+a responder sends exactly one reply itself, which is all NATS lets it send. Bytes that do not decode are dead-lettered with the
 reason and acknowledged, so they neither crash the service nor block the stream. A handler
 that raises is retried with back-off; after ``max_deliver`` deliveries its message is
 dead-lettered too. Durable subscriptions acknowledge only after the handler returned, so a
@@ -104,6 +105,7 @@ class Consumers:
             pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
             inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
             ack_policy=AckPolicy.MANUAL,
+            no_reply=True,
         )(on_message)
         self.patterns.append(pattern)
 
@@ -125,6 +127,7 @@ class Consumers:
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
             ack_policy=AckPolicy.MANUAL,
+            no_reply=True,
         )(on_message)
         self.patterns.append(pattern)
 
@@ -162,7 +165,7 @@ class Consumers:
                 await self.broker.publish(reply.model_dump_json().encode(), raw.reply)
 
         self.broker.subscriber(
-            pattern, queue=f"{self.service}-queries", ack_policy=AckPolicy.MANUAL
+            pattern, queue=f"{self.service}-queries", ack_policy=AckPolicy.MANUAL, no_reply=True
         )(on_message)
         self.patterns.append(pattern)
 

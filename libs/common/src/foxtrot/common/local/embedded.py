@@ -64,10 +64,15 @@ class EmbeddedNats:
         self.child = Child(
             "nats-server",
             [nats_server_binary(), "-c", str(conf)],
-            log_path=self.workdir / "nats-server.log",
+            log_path=self.log_path,
         )
         wait_for_port(self.port, 20, child=self.child)
         return self
+
+    @property
+    def log_path(self) -> Path:
+        """Where the server writes its log."""
+        return self.workdir / "nats-server.log"
 
     def url(self, user: str | None = None) -> str:
         """``nats://`` URL, for ``user`` when auth is on (``admin`` by default)."""

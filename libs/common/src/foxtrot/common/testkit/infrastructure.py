@@ -18,7 +18,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -40,7 +40,17 @@ class Infrastructure:
     nats_source: str
     database_source: str
     nats_url_for: Callable[[str], str] | None = None
-    notes: list[str] = field(default_factory=list)
+    nats_log: Path | None = None
+
+    def nats_violations(self) -> list[str]:
+        """Permission violations the NATS server logged (only for a server we run)."""
+        if self.nats_log is None or not self.nats_log.exists():
+            return []
+        return [
+            line
+            for line in self.nats_log.read_text(errors="replace").splitlines()
+            if "Violation" in line
+        ]
 
     def service_nats_url(self, service: str) -> str:
         """The URL a service should use: its own NATS user when we run the server."""
@@ -109,6 +119,7 @@ def provision(workdir: Path) -> Iterator[Infrastructure]:
             raise RuntimeError("FOXTROT_TEST_INFRA=docker but no Docker engine answers")
         os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
         nats_for: Callable[[str], str] | None = None
+        nats: EmbeddedNats | None = None
         if env_nats:
             nats_url, nats_source = env_nats, "NATS_URL"
         elif docker:
@@ -132,4 +143,5 @@ def provision(workdir: Path) -> Iterator[Infrastructure]:
             stack.callback(embedded.stop)
             server_url, db_source = embedded.url(), "embedded pgserver"
         database_url = stack.enter_context(_session_database(_plain_postgres_url(server_url)))
-        yield Infrastructure(nats_url, database_url, nats_source, db_source, nats_for)
+        nats_log = nats.log_path if nats_for is not None else None
+        yield Infrastructure(nats_url, database_url, nats_source, db_source, nats_for, nats_log)
