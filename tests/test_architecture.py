@@ -32,6 +32,7 @@ def test_core_never_reads_the_clock_or_uses_asyncio() -> None:
                 names = [node.module.split(".")[0]]
             elif isinstance(node, ast.Attribute) and node.attr in ("now", "utcnow", "today"):
                 offenders.append(f"{path.name}:{node.lineno} calls .{node.attr}()")
-            offenders += [f"{path.name}:{node.lineno} imports {n}" for n in names
-                          if n in forbidden_modules]
+            offenders += [
+                f"{path.name}:{node.lineno} imports {n}" for n in names if n in forbidden_modules
+            ]
     assert offenders == []

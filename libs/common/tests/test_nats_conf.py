@@ -12,8 +12,10 @@ from foxtrot.common.local.embedded import nats_server_binary
 from foxtrot.common.local.nats_conf import password_variables, rendered_block, update
 
 ROOT = Path(__file__).resolve().parents[3]
-CONFIGS = [ROOT / "deploy" / "nats" / "nats.conf",
-           ROOT / "deploy" / "k8s" / "base" / "nats" / "nats.conf"]
+CONFIGS = [
+    ROOT / "deploy" / "nats" / "nats.conf",
+    ROOT / "deploy" / "k8s" / "base" / "nats" / "nats.conf",
+]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -24,8 +26,14 @@ def test_committed_nats_conf_has_the_current_users_block(path: Path) -> None:
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_nats_server_accepts_the_committed_config(path: Path, tmp_path: Path) -> None:
     env = {var: f"secret-{user}" for user, var in password_variables().items()}
-    result = subprocess.run([nats_server_binary(), "-t", "-c", str(path)], env=env,
-                            capture_output=True, text=True, cwd=tmp_path, check=False)
+    result = subprocess.run(
+        [nats_server_binary(), "-t", "-c", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
