@@ -8,6 +8,8 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
+# Trust the operating system's certificate store (corporate proxies, private mirrors).
+export UV_SYSTEM_CERTS := true
 
 SHARED_BARS := $(CURDIR)/../shared/data/bars/intraday/ftx_BTC-PERP_1m_2021-12-31_2022-02-01.csv
 REPLAY ?= $(if $(wildcard $(SHARED_BARS)),$(SHARED_BARS),synthetic)
