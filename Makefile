@@ -44,7 +44,7 @@ test-unit: $(BIN)/python ## Run only the tests that need no NATS or PostgreSQL
 lint: $(BIN)/python ## ruff, mypy, import contracts and the v1 schema check
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
-	@$(BIN)/mypy libs/core/src libs/common/src services/*/src
+	@$(BIN)/mypy libs/core/src libs/common/src services/*/src libs/*/tests services/*/tests tests
 	@$(BIN)/lint-imports
 	@$(BIN)/python -m foxtrot.common.contract check
 

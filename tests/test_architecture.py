@@ -31,8 +31,10 @@ def test_core_never_reads_the_clock_or_uses_asyncio() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module.split(".")[0]]
             elif isinstance(node, ast.Attribute) and node.attr in ("now", "utcnow", "today"):
-                offenders.append(f"{path.name}:{node.lineno} calls .{node.attr}()")
+                offenders.append(f"{path.name}:{getattr(node, 'lineno', 0)} calls .{node.attr}()")
             offenders += [
-                f"{path.name}:{node.lineno} imports {n}" for n in names if n in forbidden_modules
+                f"{path.name}:{getattr(node, 'lineno', 0)} imports {n}"
+                for n in names
+                if n in forbidden_modules
             ]
     assert offenders == []

@@ -13,6 +13,7 @@ import httpx
 import nats
 import pytest
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 
 from foxtrot.common.local.platform import SERVICES, LocalPlatform
 from foxtrot.common.testkit.infrastructure import Infrastructure
@@ -27,7 +28,7 @@ async def platform(
     platform_factory: Callable[..., LocalPlatform],
 ) -> AsyncIterator[LocalPlatform]:
     running = platform_factory(replay_source="")
-    await asyncio.to_thread(running.start, 120.0)  # type: ignore[arg-type]
+    await asyncio.to_thread(running.start, 120.0)
     yield running
     await asyncio.to_thread(running.stop)
 
@@ -51,11 +52,11 @@ async def _subscriptions(platform: LocalPlatform) -> dict[str, list[str]]:
         }
 
 
-async def _dead_letters(client: NatsClient, expected: int) -> list[nats.aio.msg.Msg]:
+async def _dead_letters(client: NatsClient, expected: int) -> list[Msg]:
     sub = await client.jetstream().subscribe(
         "dlq.v1.*", stream="FOXTROT_DLQ", ordered_consumer=True
     )
-    letters = []
+    letters: list[Msg] = []
     try:
         while len(letters) < expected:
             letters.append(await sub.next_msg(timeout=15))

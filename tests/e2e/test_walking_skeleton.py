@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from nats.aio.msg import Msg
 
 from foxtrot.common.local.platform import SERVICES, LocalPlatform
 from foxtrot.common.testkit.infrastructure import Infrastructure
@@ -45,7 +46,7 @@ async def platform(
             "market_data": {"FOXTROT_REPLAY_INSTRUMENT_ID": INSTRUMENT},
         },
     )
-    await asyncio.to_thread(running.start, 120.0)  # type: ignore[arg-type]
+    await asyncio.to_thread(running.start, 120.0)
     yield running
     await asyncio.to_thread(running.stop)
 
@@ -58,6 +59,12 @@ async def _until(probe: Callable[[], Any], timeout: float = 60.0, what: str = ""
             return result
         assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.3)
+
+
+def _trace_id(message: Msg) -> str:
+    """The trace id in a message's W3C traceparent header."""
+    assert message.headers is not None
+    return message.headers["traceparent"].split("-")[1]
 
 
 async def _settled_orders(api: httpx.AsyncClient, strategy_id: str) -> list[dict[str, Any]]:
@@ -161,7 +168,7 @@ async def test_risk_denies_orders_over_the_quantity_and_notional_limits_with_a_r
                 assert response.status_code == 202, response.text
             events = [await denials.next_msg(timeout=10) for _ in range(2)]
             ours = {"too-big", "too-rich"}  # the strategy publishes on this subject too
-            sent = {}
+            sent: dict[str, Msg] = {}
             while len(sent) < len(ours):
                 msg = await commands.next_msg(timeout=10)
                 if (cid := json.loads(msg.data)["client_order_id"]) in ours:
@@ -176,8 +183,7 @@ async def test_risk_denies_orders_over_the_quantity_and_notional_limits_with_a_r
                 command = sent[json.loads(denial.data)["client_order_id"]]
                 assert command.headers
                 assert denial.headers
-                trace_of = lambda m: m.headers["traceparent"].split("-")[1]  # noqa: E731
-                assert trace_of(command) == trace_of(denial)
+                assert _trace_id(command) == _trace_id(denial)
             listed = (await api.get("/v1/orders", params={"strategy_id": "manual"})).json()
             assert not {"too-big", "too-rich"} & {o["client_order_id"] for o in listed}
     finally:

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-import nats
 import pytest
 from faststream.nats import NatsBroker
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry
 
@@ -76,9 +76,9 @@ async def rig(infrastructure: Infrastructure) -> AsyncIterator[Rig]:
 
 async def _dead_letters_for(
     js: JetStreamContext, service: str, count: int, timeout: float = 10.0
-) -> list[nats.aio.msg.Msg]:
+) -> list[Msg]:
     sub = await js.subscribe(f"dlq.v1.{service}", stream=DEAD_LETTERS.name, ordered_consumer=True)
-    got = []
+    got: list[Msg] = []
     try:
         deadline = asyncio.get_running_loop().time() + timeout
         while len(got) < count:

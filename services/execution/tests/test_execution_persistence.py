@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from nats.aio.client import Client as NatsClient
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from foxtrot.common.messages.v1 import (
@@ -111,7 +111,7 @@ async def _stream_events(nats_client: NatsClient, strategy: str) -> list[dict[st
     return events
 
 
-async def _count(engine: AsyncEngine, table: object) -> int:
+async def _count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 

@@ -1,12 +1,13 @@
 """Subscriptions that decode strictly and never lose a message.
 
-Every handler gets a decoded model. FastStream's automatic reply is off (``no_reply``):
-a responder sends exactly one reply itself, which is all NATS lets it send. Bytes that do not decode are dead-lettered with the
+Every handler gets a decoded model. Bytes that do not decode are dead-lettered with the
 reason and acknowledged, so they neither crash the service nor block the stream. A handler
 that raises is retried with back-off; after ``max_deliver`` deliveries its message is
 dead-lettered too. Durable subscriptions acknowledge only after the handler returned, so a
 handler that commits to PostgreSQL before returning has its effects and its acknowledgement
 in that order, and a crash in between redelivers the message to an idempotent handler.
+FastStream's automatic reply is off (``no_reply``): a responder sends exactly one reply
+itself, which is all NATS lets it send.
 """
 
 from __future__ import annotations

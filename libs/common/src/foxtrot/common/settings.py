@@ -14,7 +14,10 @@ __all__ = ["ServiceSettings"]
 class ServiceSettings(BaseSettings):
     """What every service reads from its environment; services subclass it for their own."""
 
-    model_config = SettingsConfigDict(env_prefix="FOXTROT_", extra="ignore", frozen=True)
+    # "none" in the environment sets an optional setting to None (e.g. switches a limit off).
+    model_config = SettingsConfigDict(
+        env_prefix="FOXTROT_", extra="ignore", frozen=True, env_parse_none_str="none"
+    )
 
     nats_url: str = Field(
         default="nats://127.0.0.1:4222",

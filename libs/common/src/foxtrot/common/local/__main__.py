@@ -13,7 +13,12 @@ import typer
 
 from foxtrot.common.local.platform import LocalPlatform, PlatformConfig
 
-app = typer.Typer(add_completion=False, help=__doc__)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
+
+
+@app.callback()
+def _commands() -> None:
+    """Run Foxtrot on one machine (``make run`` calls ``foxtrot-local run``)."""
 
 
 @app.command()

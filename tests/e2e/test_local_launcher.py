@@ -1,0 +1,101 @@
+"""`make run`'s launcher on its embedded defaults: up, serving, and Ctrl-C leaves nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from foxtrot.common.local.processes import free_port
+
+pytestmark = pytest.mark.e2e
+
+LAUNCHER = Path(sys.executable).parent / "foxtrot-local"
+
+
+def test_cli_lists_the_run_command() -> None:
+    result = subprocess.run([str(LAUNCHER), "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "run" in result.stdout
+
+
+def _ours(state_dir: Path, launcher_pid: int) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["pid", "ppid", "cmdline", "environ"]):
+        try:
+            cmdline = " ".join(proc.info["cmdline"] or [])
+            env = proc.info["environ"] or {}
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if proc.pid == launcher_pid or proc.info["ppid"] == launcher_pid:
+            found.append(proc)
+        elif str(state_dir) in cmdline or str(state_dir) in " ".join(env.values()):
+            found.append(proc)
+    return [p for p in found if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_launcher_serves_orders_and_ctrl_c_stops_every_process(tmp_path: Path) -> None:
+    state_dir = tmp_path / "run"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
+    launcher = subprocess.Popen(
+        [
+            str(LAUNCHER),
+            "run",
+            "--replay",
+            "synthetic",
+            "--speed",
+            "0",
+            "--limit",
+            "400",
+            "--state-dir",
+            str(state_dir),
+            "--gateway-port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        assert launcher.stdout is not None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = launcher.stdout.readline()
+            lines.append(line)
+            if "Foxtrot is up" in line or not line:
+                break
+        assert any("Foxtrot is up" in line for line in lines), "".join(lines)
+        assert f"http://127.0.0.1:{port}" in "".join(lines)
+
+        orders: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not orders:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/orders") as response:
+                orders = json.load(response)
+            time.sleep(0.5)
+        assert orders and all(o["status"] == "FILLED" for o in orders)
+
+        running = _ours(state_dir, launcher.pid)
+        names = " ".join(" ".join(p.cmdline()) for p in running)
+        for expected in ("nats-server", "postgres", "foxtrot.gateway", "foxtrot.execution"):
+            assert expected in names
+
+        launcher.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        output, _ = launcher.communicate(timeout=60)
+        assert launcher.returncode == 0, output
+        assert "stopped; no process left behind" in output
+        _, alive = psutil.wait_procs(running, timeout=10)
+        assert alive == [], [p.cmdline() for p in alive]
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
