@@ -35,9 +35,8 @@ def _ours(state_dir: Path, launcher_pid: int) -> list[psutil.Process]:
             env = proc.info["environ"] or {}
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-        if proc.pid == launcher_pid or proc.info["ppid"] == launcher_pid:
-            found.append(proc)
-        elif str(state_dir) in cmdline or str(state_dir) in " ".join(env.values()):
+        launched = launcher_pid in (proc.pid, proc.info["ppid"])
+        if launched or str(state_dir) in cmdline or str(state_dir) in " ".join(env.values()):
             found.append(proc)
     return [p for p in found if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
@@ -83,7 +82,8 @@ def test_launcher_serves_orders_and_ctrl_c_stops_every_process(tmp_path: Path) -
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/orders") as response:
                 orders = json.load(response)
             time.sleep(0.5)
-        assert orders and all(o["status"] == "FILLED" for o in orders)
+        assert orders
+        assert all(o["status"] == "FILLED" for o in orders)
 
         running = _ours(state_dir, launcher.pid)
         names = " ".join(" ".join(p.cmdline()) for p in running)
@@ -99,3 +99,34 @@ def test_launcher_serves_orders_and_ctrl_c_stops_every_process(tmp_path: Path) -
     finally:
         if launcher.poll() is None:
             launcher.kill()
+
+
+def test_a_service_still_waiting_for_nats_stops_at_once_on_sigterm() -> None:
+    env = {
+        **os.environ,
+        "NATS_URL": f"nats://127.0.0.1:{free_port()}",
+        "FOXTROT_HTTP_PORT": str(free_port()),
+    }
+    service = subprocess.Popen(
+        [sys.executable, "-m", "foxtrot.risk"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert service.stderr is not None
+        started = ""
+        while "Waiting for application startup" not in started:
+            line = service.stderr.readline()
+            assert line, "the service exited before starting"
+            started += line
+        time.sleep(1.5)  # connecting, and retrying: nothing listens there
+        assert service.poll() is None
+        service.send_signal(signal.SIGTERM)
+        _, err = service.communicate(timeout=5)
+        assert service.returncode == 128 + signal.SIGTERM
+        assert "during start-up" in err
+    finally:
+        if service.poll() is None:
+            service.kill()

@@ -151,6 +151,7 @@ class _Server(uvicorn.Server):
         if not self.started:
             # Still starting (e.g. waiting for NATS): nothing to drain, so stop right away
             # rather than ignore the signal until start-up ends.
+            log.warning("signal %d during start-up: stopping without waiting", sig)
             raise SystemExit(128 + sig)
         super().handle_exit(sig, frame)
 
