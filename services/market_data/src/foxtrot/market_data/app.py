@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from fastapi import FastAPI
 
@@ -14,6 +15,8 @@ from foxtrot.market_data.config import MarketDataSettings
 from foxtrot.market_data.service import Ingestor, Replayer, open_replay
 
 __all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
@@ -34,10 +37,14 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
         )
 
         async def start_replay() -> None:
-            tasks.append(asyncio.create_task(replayer.run(), name="replay"))
+            task = asyncio.create_task(replayer.run(), name="replay")
+            task.add_done_callback(_report_failure)
+            tasks.append(task)
 
         async def stop_replay() -> None:
             for task in tasks:
+                if task.done():
+                    continue  # finished, or failed and already reported
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -45,3 +52,9 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
         runtime.on_start.append(start_replay)
         runtime.on_stop.append(stop_replay)
     return runtime.app()
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    # A replay that dies (a bad row, NATS gone for good) must say so, not vanish.
+    if not task.cancelled() and task.exception() is not None:
+        log.error("replay failed after a bad record or publish", exc_info=task.exception())

@@ -59,6 +59,14 @@ def detect_format(path: Path) -> str:
     raise ValueError(f"{path}: cannot tell the format from the header {header!r}")
 
 
+def _decimal(row: dict[str, str], column: str) -> Decimal:
+    text = row[column]
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        raise ValueError(f"{column} must be a decimal number, was {text!r}") from None
+
+
 def _parse_ns(text: str) -> int:
     moment = datetime.fromisoformat(text.strip())
     if moment.tzinfo is None:
@@ -83,11 +91,11 @@ def read_bars_csv(path: Path, instrument_id: InstrumentId, spec: str) -> Iterato
                 yield Bar(
                     instrument_id,
                     spec,
-                    Decimal(row[columns["open"]]),
-                    Decimal(row[columns["high"]]),
-                    Decimal(row[columns["low"]]),
-                    Decimal(row[columns["close"]]),
-                    Decimal(row[volume]) if volume else Decimal(0),
+                    _decimal(row, columns["open"]),
+                    _decimal(row, columns["high"]),
+                    _decimal(row, columns["low"]),
+                    _decimal(row, columns["close"]),
+                    _decimal(row, volume) if volume else Decimal(0),
                     ts,
                     ts,
                 )
@@ -113,8 +121,8 @@ def read_tardis_trades(path: Path, venue: str | None = None) -> Iterator[TradeTi
                 )
                 yield TradeTick(
                     instrument,
-                    Decimal(row["price"]),
-                    Decimal(row["amount"]),
+                    _decimal(row, "price"),
+                    _decimal(row, "amount"),
                     side,
                     TradeId(row["id"]),
                     ts,
