@@ -44,7 +44,7 @@ async def submit_order(
             if isinstance(exc, ValidationError)
             else str(exc)
         )
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=errors) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors) from None
     await Publisher(broker)(subjects.RISK_SUBMIT_ORDER, command, COMMANDS)
     return command
 

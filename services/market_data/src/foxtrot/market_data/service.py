@@ -58,26 +58,24 @@ def open_replay(settings: MarketDataSettings) -> Iterable[Record]:
     return read_bars_csv(path, instrument, settings.replay_bar_spec)
 
 
-def _wire(record: Record, ts_init: int) -> tuple[str, Message]:
+# Root of market data records' message ids. An id is derived from what the record is
+# (instrument and trade id; instrument, spec and close time), so a record replayed again,
+# redelivered or re-sent by an external publisher carries the same id, and JetStream's
+# duplicate window drops the copy.
+_RECORD_IDS: Final = uuid.UUID("3b0b8f4e-98a5-4d0e-a9a7-5a3f0c1f2d61")
+
+
+def _publishable(record: Record, ts_init: int) -> tuple[str, Message]:
+    """The subject and wire message of a record; raises ValidationError if it is invalid."""
     if isinstance(record, core.Bar):
         key = f"bar:{record.instrument_id}:{record.spec}:{record.ts_event}"
-        return (
-            subjects.bar(record.instrument_id, record.spec),
-            Bar.from_core(record, message_id=derived_id(_REPLAY, key)).model_copy(
-                update={"ts_init": ts_init}
-            ),
+        bar = Bar.from_core(record, message_id=derived_id(_RECORD_IDS, key))
+        return subjects.bar(record.instrument_id, record.spec), bar.model_copy(
+            update={"ts_init": ts_init}
         )
     key = f"trade:{record.instrument_id}:{record.trade_id}"
-    return (
-        subjects.trade(record.instrument_id),
-        TradeTick.from_core(record, message_id=derived_id(_REPLAY, key)).model_copy(
-            update={"ts_init": ts_init}
-        ),
-    )
-
-
-# Root of replayed records' message ids: fixed, so a replay's ids are the same every run.
-_REPLAY: Final = uuid.UUID("3b0b8f4e-98a5-4d0e-a9a7-5a3f0c1f2d61")
+    trade = TradeTick.from_core(record, message_id=derived_id(_RECORD_IDS, key))
+    return subjects.trade(record.instrument_id), trade.model_copy(update={"ts_init": ts_init})
 
 
 class Replayer:
@@ -115,7 +113,7 @@ class Replayer:
                 delay = due - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            subject, message = _wire(record, now_ns())
+            subject, message = _publishable(record, now_ns())
             await self.publish(subject, message, MARKET_DATA)
             PUBLISHED.labels(message.type, self.source).inc()  # type: ignore[attr-defined]
             self.published += 1
@@ -135,6 +133,7 @@ class Ingestor:
     async def trade(self, subject: str, payload: IngestTrade) -> None:
         """Republish an ingested trade on ``md.v1.trade.{venue}.{symbol}``."""
         _, _, _, _, venue, symbol = subject.split(".")
+        now = now_ns()
         tick = core.TradeTick(
             _instrument(subject, symbol, venue),
             payload.price,
@@ -142,32 +141,34 @@ class Ingestor:
             payload.aggressor_side,
             TradeId(payload.trade_id),
             payload.ts_event,
-            now_ns(),
+            now,
         )
-        message = TradeTick.from_core(tick)
-        await self.publish(subjects.trade(tick.instrument_id), message, MARKET_DATA)
-        PUBLISHED.labels("TradeTick", "ingest").inc()
+        await self._publish(subject, tick, now)
 
     async def bar(self, subject: str, payload: IngestBar) -> None:
         """Republish an ingested bar on ``md.v1.bar.{venue}.{symbol}.{spec}``."""
         _, _, _, _, venue, symbol, spec = subject.split(".")
-        instrument = _instrument(subject, symbol, venue)
+        now = now_ns()
+        bar = core.Bar(
+            _instrument(subject, symbol, venue),
+            spec,
+            payload.open,
+            payload.high,
+            payload.low,
+            payload.close,
+            payload.volume,
+            payload.ts_event,
+            now,
+        )
+        await self._publish(subject, bar, now)
+
+    async def _publish(self, source: str, record: Record, now: int) -> None:
         try:
-            message = Bar(
-                instrument_id=str(instrument),
-                spec=spec,
-                open=payload.open,
-                high=payload.high,
-                low=payload.low,
-                close=payload.close,
-                volume=payload.volume,
-                ts_event=payload.ts_event,
-                ts_init=now_ns(),
-            )
+            subject, message = _publishable(record, now)
         except ValidationError as exc:
-            raise MalformedMessage(subject, str(exc)) from exc
-        await self.publish(subjects.bar(instrument, spec), message, MARKET_DATA)
-        PUBLISHED.labels("Bar", "ingest").inc()
+            raise MalformedMessage(source, str(exc)) from exc
+        await self.publish(subject, message, MARKET_DATA)
+        PUBLISHED.labels(message.type, "ingest").inc()  # type: ignore[attr-defined]
 
 
 def _instrument(subject: str, symbol: str, venue: str) -> InstrumentId:

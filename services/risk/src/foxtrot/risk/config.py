@@ -13,7 +13,7 @@ __all__ = ["RiskSettings"]
 
 
 class RiskSettings(ServiceSettings):
-    """``FOXTROT_MAX_ORDER_QUANTITY`` and ``FOXTROT_MAX_ORDER_NOTIONAL`` (unset: no limit)."""
+    """Per-order limits; ``none`` switches one off (``FOXTROT_MAX_ORDER_NOTIONAL=none``)."""
 
     http_port: int = 8082
     max_order_quantity: Decimal | None = Field(default=Decimal("10"), gt=0)

@@ -27,16 +27,30 @@ _CLOSING = (OrderDenied, OrderRejected, OrderCanceled, OrderExpired)
 
 
 class StrategyHost:
-    """Runs one strategy instance against live messages."""
+    """Runs one strategy instance against live messages.
+
+    Each bar reaches the strategy once: a bar that comes again (a redelivery after a failed
+    publish or a crash before the acknowledgement) or out of order is not shown to it a
+    second time; the order that bar asked for is sent again instead, with the same message
+    id, so JetStream drops it if the first send had got through.
+    """
 
     def __init__(self, strategy: SmaCross, publish: Publisher) -> None:
         self.strategy = strategy
         self.publish = publish
         self._filled: dict[str, Decimal] = {}
         self._quantities: dict[str, Decimal] = {}
+        self._last_bar_ts: int | None = None
+        self._asked: dict[int, SubmitOrder] = {}  # bar ts -> the order it asked for
 
     async def on_bar(self, bar: Bar) -> None:
         """Show the strategy a bar and submit the order it asks for, if any."""
+        if self._last_bar_ts is not None and bar.ts_event <= self._last_bar_ts:
+            again = self._asked.get(bar.ts_event)
+            if again is not None:
+                await self.publish(subjects.RISK_SUBMIT_ORDER, again, COMMANDS)
+            return
+        self._last_bar_ts = bar.ts_event
         spec = self.strategy.on_bar(bar.to_core())
         if spec is None:
             return
@@ -50,6 +64,8 @@ class StrategyHost:
                 message_id=derived_id(bar.message_id, spec.client_order_id),
             ),
         )
+        # Kept until the order is over, so that a redelivered bar can send it again.
+        self._asked = {bar.ts_event: command}
         await self.publish(subjects.RISK_SUBMIT_ORDER, command, COMMANDS)
         log.info(
             "submitted %s %s %s",
@@ -74,5 +90,8 @@ class StrategyHost:
 
     def _end(self, client_order_id: str) -> None:
         self.strategy.on_order_closed(client_order_id)
+        self._asked = {
+            ts: c for ts, c in self._asked.items() if c.client_order_id != client_order_id
+        }
         self._filled.pop(client_order_id, None)
         self._quantities.pop(client_order_id, None)

@@ -36,10 +36,10 @@ _UNIT_NS = {
 
 def bar_interval_ns(spec: str) -> int:
     """Length of a time-bar spec (``1m``, ``5s``, ``1d``) in nanoseconds."""
-    unit = spec[-1]
-    if unit not in _UNIT_NS or not spec[:-1].isdigit():
+    count, unit = spec[:-1], spec[-1:]
+    if unit not in _UNIT_NS or not count.isdigit() or int(count) == 0:
         raise ValueError(f"bar spec must be a time interval such as 1m or 5s, was {spec!r}")
-    return int(spec[:-1]) * _UNIT_NS[unit]
+    return int(count) * _UNIT_NS[unit]
 
 
 def _open(path: Path) -> IO[str]:
@@ -59,8 +59,20 @@ def detect_format(path: Path) -> str:
     raise ValueError(f"{path}: cannot tell the format from the header {header!r}")
 
 
+def _check_width(row: dict[str | None, str | None]) -> None:
+    # csv.DictReader fills a short row with None and files a long row's extras under None.
+    if None in row or None in row.values():
+        fields = sum(1 for k, v in row.items() if k is not None and v is not None)
+        raise ValueError(
+            f"expected {len([k for k in row if k is not None])} fields as in "
+            f"the header, found {fields + len(row.get(None) or [])}"
+        )
+
+
 def _decimal(row: dict[str, str], column: str) -> Decimal:
     text = row[column]
+    if text is None:  # csv gives None for fields missing from a short row
+        raise ValueError(f"the row has no {column} field")
     try:
         return Decimal(text)
     except ArithmeticError:
@@ -87,6 +99,7 @@ def read_bars_csv(path: Path, instrument_id: InstrumentId, spec: str) -> Iterato
         volume = columns.get("volume")
         for line, row in enumerate(reader, start=2):
             try:
+                _check_width(row)
                 ts = _parse_ns(row[stamp]) + interval
                 yield Bar(
                     instrument_id,
@@ -108,6 +121,7 @@ def read_tardis_trades(path: Path, venue: str | None = None) -> Iterator[TradeTi
     with _open(path) as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
+                _check_width(row)
                 ts = int(row["timestamp"]) * 1_000
                 instrument = InstrumentId(row["symbol"], venue or row["exchange"].upper())
                 side = (

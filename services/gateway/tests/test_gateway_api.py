@@ -1,0 +1,348 @@
+"""The gateway without NATS: its use cases and its HTTP validation, against a fake broker."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import httpx
+import pytest
+from fastapi import FastAPI, HTTPException
+from fastapi.testclient import TestClient
+from faststream.nats import NatsBroker
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
+
+from foxtrot.common import subjects
+from foxtrot.common.messages.v1 import (
+    OrdersQuery,
+    OrdersReply,
+    PositionsReply,
+    QueryFailed,
+    SubmitOrder,
+)
+from foxtrot.core.enums import OrderSide, OrderType
+from foxtrot.gateway.api.schemas import OrderRequest
+from foxtrot.gateway.app import create_app
+from foxtrot.gateway.config import GatewaySettings
+from foxtrot.gateway.service import ask_execution, submit_order
+
+ORDER_VIEW: dict[str, object] = {
+    "seq": 7,
+    "client_order_id": "M-1",
+    "venue_order_id": "V-1",
+    "strategy_id": "manual",
+    "account_id": "SIM-001",
+    "instrument_id": "BTC-PERP.FTX",
+    "side": "BUY",
+    "order_type": "LIMIT",
+    "time_in_force": "GTC",
+    "quantity": "0.5",
+    "price": "46000.5",
+    "trigger_price": None,
+    "expire_time_ns": None,
+    "reduce_only": False,
+    "post_only": False,
+    "status": "FILLED",
+    "filled_qty": "0.5",
+    "avg_px": "46000.25",
+    "ts_init": 1_640_991_720_000_000_000,
+    "ts_last": 1_640_991_780_000_000_000,
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What FastStream's request returns, as far as the gateway reads it."""
+
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Published:
+    message: bytes
+    subject: str
+    headers: dict[str, str] | None
+    stream: str | None
+
+
+@dataclass
+class FakeBroker:
+    """Stands in for NatsBroker: records publishes, answers requests as told."""
+
+    reply: bytes | Exception = b""
+    published: list[Published] = field(default_factory=list)
+    requests: list[tuple[bytes, str, float]] = field(default_factory=list)
+
+    async def publish(
+        self,
+        message: bytes,
+        subject: str,
+        *,
+        headers: dict[str, str] | None = None,
+        stream: str | None = None,
+    ) -> None:
+        self.published.append(Published(message, subject, headers, stream))
+
+    async def request(self, message: bytes, subject: str, *, timeout: float) -> Reply:
+        self.requests.append((message, subject, timeout))
+        if isinstance(self.reply, Exception):
+            raise self.reply
+        return Reply(self.reply)
+
+    def as_nats(self) -> NatsBroker:
+        return cast(NatsBroker, self)
+
+
+def order_request(**fields: object) -> OrderRequest:
+    base: dict[str, object] = {"instrument_id": "BTC-PERP.FTX", "side": "BUY", "quantity": "0.01"}
+    return OrderRequest.model_validate({**base, **fields})
+
+
+async def ask(broker: FakeBroker) -> OrdersReply:
+    return await ask_execution(
+        broker.as_nats(), subjects.QRY_EXEC_ORDERS, OrdersQuery(), OrdersReply, timeout=0.25
+    )
+
+
+# --- ask_execution --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error",
+    [NatsTimeoutError(), NoRespondersError(), TimeoutError()],
+    ids=["nats-timeout", "no-responders", "timeout"],
+)
+async def test_unanswered_query_is_503_naming_the_subject(error: Exception) -> None:
+    with pytest.raises(HTTPException) as caught:
+        await ask(FakeBroker(reply=error))
+
+    assert caught.value.status_code == 503
+    assert "qry.v1.exec.orders" in str(caught.value.detail)
+    assert "0.25s" in str(caught.value.detail)
+
+
+async def test_query_failed_reply_is_502_with_its_error() -> None:
+    body = QueryFailed(error="query failed: database unreachable").model_dump_json().encode()
+    with pytest.raises(HTTPException) as caught:
+        await ask(FakeBroker(reply=body))
+
+    assert caught.value.status_code == 502
+    assert caught.value.detail == "query failed: database unreachable"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"{}", b'{"type": "PositionsReply", "positions": []}', b""],
+    ids=["garbage", "empty-object", "wrong-reply-type", "empty"],
+)
+async def test_unreadable_reply_is_502(body: bytes) -> None:
+    with pytest.raises(HTTPException) as caught:
+        await ask(FakeBroker(reply=body))
+
+    assert caught.value.status_code == 502
+    assert caught.value.detail == "execution sent an unreadable reply"
+
+
+async def test_valid_reply_is_parsed() -> None:
+    body = json.dumps({"type": "OrdersReply", "orders": [ORDER_VIEW]}).encode()
+    broker = FakeBroker(reply=body)
+
+    reply = await ask(broker)
+
+    (order,) = reply.orders
+    assert order.client_order_id == "M-1"
+    assert str(order.avg_px) == "46000.25"
+    assert order.side is OrderSide.BUY
+
+
+async def test_query_is_sent_as_json_on_the_subject_with_the_timeout() -> None:
+    broker = FakeBroker(reply=b'{"type": "PositionsReply", "positions": []}')
+    query = OrdersQuery(strategy_id="sma-cross-1", limit=5)
+
+    reply = await ask_execution(
+        broker.as_nats(), subjects.QRY_EXEC_POSITIONS, query, PositionsReply, timeout=1.5
+    )
+
+    assert reply.positions == ()
+    ((message, subject, timeout),) = broker.requests
+    assert subject == "qry.v1.exec.positions"
+    assert timeout == 1.5
+    assert OrdersQuery.model_validate_json(message) == query
+
+
+# --- submit_order ---------------------------------------------------------------------------
+
+
+async def test_manual_order_is_published_to_risk_with_its_message_id_for_dedup() -> None:
+    broker = FakeBroker()
+    command = await submit_order(broker.as_nats(), order_request(client_order_id="M-42"), "SIM-9")
+
+    (sent,) = broker.published
+    assert sent.subject == "cmd.v1.risk.submit_order"
+    assert sent.stream == "FOXTROT_COMMANDS"
+    assert sent.headers == {"Nats-Msg-Id": str(command.message_id)}
+    wire = SubmitOrder.from_json(sent.message)
+    assert wire == command
+    assert wire.client_order_id == "M-42"
+    assert wire.account_id == "SIM-9"
+    assert wire.strategy_id == "manual"
+    assert wire.order_type is OrderType.MARKET
+
+
+async def test_manual_order_without_client_order_id_gets_a_generated_one() -> None:
+    broker = FakeBroker()
+    first = await submit_order(broker.as_nats(), order_request(), "SIM-001")
+    second = await submit_order(broker.as_nats(), order_request(), "SIM-001")
+
+    assert first.client_order_id.startswith("M-")
+    assert len(first.client_order_id) > len("M-")
+    assert first.client_order_id != second.client_order_id
+
+
+async def test_account_in_the_request_overrides_the_default() -> None:
+    command = await submit_order(
+        FakeBroker().as_nats(), order_request(account_id="SIM-777"), "SIM-001"
+    )
+    assert command.account_id == "SIM-777"
+
+
+async def test_limit_order_without_price_is_422_with_a_json_detail_naming_the_price() -> None:
+    broker = FakeBroker()
+    with pytest.raises(HTTPException) as caught:
+        await submit_order(broker.as_nats(), order_request(order_type="LIMIT"), "SIM-001")
+
+    assert caught.value.status_code == 422
+    detail = json.dumps(caught.value.detail)
+    assert "price" in detail
+    assert broker.published == []
+
+
+async def test_limit_order_with_price_carries_it_to_risk() -> None:
+    broker = FakeBroker()
+    command = await submit_order(
+        broker.as_nats(), order_request(order_type="LIMIT", price="46000.5"), "SIM-001"
+    )
+    assert str(SubmitOrder.from_json(broker.published[0].message).price) == "46000.5"
+    assert command.order_type is OrderType.LIMIT
+
+
+# --- the HTTP app ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app() -> FastAPI:
+    """The real API app, built once: building it registers Prometheus metrics globally.
+
+    Its lifespan (which connects to NATS) never runs: the TestClient is not entered.
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    api = create_app(GatewaySettings(default_account_id="SIM-HTTP", query_timeout_s=0.5))
+    # create_app configures JSON logging on the root logger; give pytest its handlers back.
+    root.handlers[:], root.level = handlers, level
+    return api
+
+
+@pytest.fixture
+def broker(app: FastAPI) -> FakeBroker:
+    fake = FakeBroker()
+    app.state.broker = fake
+    return fake
+
+
+@pytest.fixture
+def client(app: FastAPI, broker: FakeBroker) -> TestClient:
+    return TestClient(app)  # not entered, so startup (NATS) never runs
+
+
+def errors_at(response: httpx.Response, field_name: str) -> list[dict[str, Any]]:
+    return [e for e in response.json()["detail"] if e["loc"][-1] == field_name]
+
+
+def test_http_order_with_a_float_quantity_is_422_naming_quantity(
+    client: TestClient, broker: FakeBroker
+) -> None:
+    response = client.post(
+        "/v1/orders", json={"instrument_id": "BTC-PERP.FTX", "side": "BUY", "quantity": 0.01}
+    )
+
+    assert response.status_code == 422
+    (error,) = errors_at(response, "quantity")
+    assert error["loc"] == ["body", "quantity"]
+    assert "decimal string" in error["msg"]
+    assert broker.published == []
+
+
+def test_http_order_with_an_unknown_field_is_422(client: TestClient, broker: FakeBroker) -> None:
+    response = client.post(
+        "/v1/orders",
+        json={"instrument_id": "BTC-PERP.FTX", "side": "BUY", "quantity": "0.01", "qty": "1"},
+    )
+
+    assert response.status_code == 422
+    (error,) = errors_at(response, "qty")
+    assert error["type"] == "extra_forbidden"
+    assert broker.published == []
+
+
+def test_http_limit_order_without_price_is_422(client: TestClient, broker: FakeBroker) -> None:
+    response = client.post(
+        "/v1/orders",
+        json={
+            "instrument_id": "BTC-PERP.FTX",
+            "side": "BUY",
+            "quantity": "0.01",
+            "order_type": "LIMIT",
+        },
+    )
+
+    assert response.status_code == 422
+    assert "price" in response.text
+    assert broker.published == []
+
+
+def test_http_valid_order_is_202_and_handed_to_risk(client: TestClient, broker: FakeBroker) -> None:
+    response = client.post(
+        "/v1/orders", json={"instrument_id": "BTC-PERP.FTX", "side": "SELL", "quantity": "0.5"}
+    )
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["client_order_id"].startswith("M-")
+    assert body["status"] == "SUBMITTED_TO_RISK"
+    (sent,) = broker.published
+    command = SubmitOrder.from_json(sent.message)
+    assert sent.subject == "cmd.v1.risk.submit_order"
+    assert command.client_order_id == body["client_order_id"]
+    assert str(command.message_id) == body["message_id"]
+    assert command.account_id == "SIM-HTTP"  # the app's configured default account
+    assert command.side is OrderSide.SELL
+
+
+def test_http_order_list_is_503_when_execution_does_not_answer(
+    client: TestClient, broker: FakeBroker
+) -> None:
+    broker.reply = NatsTimeoutError()
+
+    response = client.get("/v1/orders")
+
+    assert response.status_code == 503
+    assert "qry.v1.exec.orders" in response.json()["detail"]
+    ((_, _, timeout),) = broker.requests
+    assert timeout == 0.5  # the app's configured query timeout
+
+
+def test_http_order_list_returns_executions_orders(client: TestClient, broker: FakeBroker) -> None:
+    broker.reply = json.dumps({"type": "OrdersReply", "orders": [ORDER_VIEW]}).encode()
+
+    response = client.get("/v1/orders", params={"strategy_id": "manual", "limit": 5})
+
+    assert response.status_code == 200
+    (order,) = response.json()
+    assert order["client_order_id"] == "M-1"
+    assert order["avg_px"] == "46000.25"
+    ((message, _, _),) = broker.requests
+    assert OrdersQuery.model_validate_json(message) == OrdersQuery(strategy_id="manual", limit=5)

@@ -1,0 +1,275 @@
+"""Ingestor and Replayer against a Publisher that records instead of sending."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from foxtrot.common.errors import MalformedMessage
+from foxtrot.common.messages.v1 import Bar, IngestBar, IngestTrade, Message, TradeTick
+from foxtrot.common.publishing import Publisher
+from foxtrot.common.streams import MARKET_DATA, StreamSpec
+from foxtrot.core import data as core
+from foxtrot.core.enums import AggressorSide
+from foxtrot.core.identifiers import InstrumentId
+from foxtrot.market_data.adapters.files import read_tardis_trades
+from foxtrot.market_data.adapters.synthetic import synthetic_bars
+from foxtrot.market_data.service import Ingestor, Replayer
+
+TARDIS_TRADES = (
+    Path(__file__).resolve().parents[3].parent
+    / "shared"
+    / "data"
+    / "trades"
+    / "tardis_binance-futures_BTCUSDT_trades_2020-02-22.csv"
+)
+BTC_PERP = InstrumentId("BTC-PERP", "FTX")
+START_NS = 1_704_067_200_000_000_000  # 2024-01-01 00:00 UTC
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One call of the publisher, and when it was made (monotonic seconds)."""
+
+    subject: str
+    message: Message
+    stream: StreamSpec
+    at: float
+
+
+class RecordingPublisher(Publisher):
+    """The Publisher port, keeping what it is asked to publish instead of sending it."""
+
+    def __init__(self) -> None:
+        super().__init__(broker=None)  # type: ignore[arg-type]  # __call__ never uses it
+        self.sent: list[Sent] = []
+
+    async def __call__(self, subject: str, message: Message, stream: StreamSpec) -> None:
+        self.sent.append(Sent(subject, message, stream, time.monotonic()))
+
+
+def bars(count: int, spec: str = "1m", seed: int = 42) -> list[core.Bar]:
+    return list(synthetic_bars(BTC_PERP, spec, seed, count, Decimal("30000"), START_NS))
+
+
+def ingest_trade(**fields: object) -> IngestTrade:
+    payload: dict[str, object] = {
+        "price": "9682.5",
+        "size": "0.132",
+        "ts_event": 1_582_329_602_111_000_000,
+        "trade_id": "42377944",
+        "aggressor_side": "BUYER",
+    }
+    return IngestTrade.model_validate({**payload, **fields})
+
+
+def ingest_bar() -> IngestBar:
+    return IngestBar.model_validate(
+        {
+            "open": "46319.0",
+            "high": "46385.0",
+            "low": "46319.0",
+            "close": "46377.0",
+            "volume": "2300413.7295",
+            "ts_event": 1_640_991_720_000_000_000,
+        }
+    )
+
+
+# --- Ingestor -------------------------------------------------------------------------------
+
+
+async def test_ingested_trade_is_republished_on_its_trade_subject() -> None:
+    publish = RecordingPublisher()
+    await Ingestor(publish).trade("md.v1.ingest.trade.BINANCE.BTCUSDT", ingest_trade())
+
+    (sent,) = publish.sent
+    assert sent.subject == "md.v1.trade.BINANCE.BTCUSDT"
+    assert sent.stream == MARKET_DATA
+    assert isinstance(sent.message, TradeTick)
+    assert sent.message.instrument_id == "BTCUSDT.BINANCE"
+    assert sent.message.price == Decimal("9682.5")
+    assert sent.message.size == Decimal("0.132")
+    assert sent.message.trade_id == "42377944"
+    assert sent.message.aggressor_side is AggressorSide.BUYER
+    assert sent.message.ts_event == 1_582_329_602_111_000_000
+    assert sent.message.ts_init >= sent.message.ts_event
+
+
+async def test_ingested_trade_takes_its_instrument_from_the_subject() -> None:
+    publish = RecordingPublisher()
+    await Ingestor(publish).trade("md.v1.ingest.trade.COINBASE.ETH-USD", ingest_trade())
+
+    (sent,) = publish.sent
+    assert sent.subject == "md.v1.trade.COINBASE.ETH-USD"
+    assert isinstance(sent.message, TradeTick)
+    assert sent.message.instrument_id == "ETH-USD.COINBASE"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["md.v1.ingest.trade.BINANCE.BTC*", "md.v1.ingest.trade.BIN>ANCE.BTCUSDT"],
+    ids=["symbol-with-star", "venue-with-gt"],
+)
+async def test_ingested_trade_on_a_subject_with_a_bad_token_is_malformed(subject: str) -> None:
+    publish = RecordingPublisher()
+    with pytest.raises(MalformedMessage) as caught:
+        await Ingestor(publish).trade(subject, ingest_trade())
+
+    assert caught.value.subject == subject
+    assert "must be letters, digits" in caught.value.reason
+    assert publish.sent == []
+
+
+async def test_redelivered_ingest_trade_republishes_the_same_message_id() -> None:
+    publish = RecordingPublisher()
+    ingestor = Ingestor(publish)
+    for _ in range(2):
+        await ingestor.trade("md.v1.ingest.trade.BINANCE.BTCUSDT", ingest_trade())
+
+    first, second = publish.sent
+    assert first.message.message_id == second.message.message_id
+
+
+async def test_ingested_bar_is_republished_on_its_bar_subject() -> None:
+    publish = RecordingPublisher()
+    await Ingestor(publish).bar("md.v1.ingest.bar.FTX.BTC-PERP.1m", ingest_bar())
+
+    (sent,) = publish.sent
+    assert sent.subject == "md.v1.bar.FTX.BTC-PERP.1m"
+    assert sent.stream == MARKET_DATA
+    assert isinstance(sent.message, Bar)
+    assert sent.message.instrument_id == "BTC-PERP.FTX"
+    assert sent.message.spec == "1m"
+    assert (sent.message.open, sent.message.close) == (Decimal("46319.0"), Decimal("46377.0"))
+    assert sent.message.volume == Decimal("2300413.7295")
+    assert sent.message.ts_event == 1_640_991_720_000_000_000
+
+
+@pytest.mark.parametrize("spec", ["0m", "1x", "m", "01m"])
+async def test_ingested_bar_with_an_invalid_spec_in_its_subject_is_malformed(spec: str) -> None:
+    publish = RecordingPublisher()
+    subject = f"md.v1.ingest.bar.FTX.BTC-PERP.{spec}"
+    with pytest.raises(MalformedMessage) as caught:
+        await Ingestor(publish).bar(subject, ingest_bar())
+
+    assert caught.value.subject == subject
+    assert "spec" in caught.value.reason
+    assert publish.sent == []
+
+
+async def test_ingested_bar_on_a_subject_with_a_bad_symbol_is_malformed() -> None:
+    publish = RecordingPublisher()
+    with pytest.raises(MalformedMessage, match="symbol"):
+        await Ingestor(publish).bar("md.v1.ingest.bar.FTX.BTC*.1m", ingest_bar())
+    assert publish.sent == []
+
+
+# --- Replayer -------------------------------------------------------------------------------
+
+
+async def replay(
+    records: list[core.Bar] | list[core.TradeTick], speed: float = 0, limit: int | None = None
+) -> RecordingPublisher:
+    publish = RecordingPublisher()
+    await Replayer(publish, records, speed, limit, source="test").run()
+    return publish
+
+
+async def test_replay_at_speed_zero_publishes_every_bar_in_order() -> None:
+    records = bars(200)
+    publish = await replay(records)
+
+    assert [s.message.ts_event for s in publish.sent] == [r.ts_event for r in records]
+    assert {s.subject for s in publish.sent} == {"md.v1.bar.FTX.BTC-PERP.1m"}
+    assert {s.stream for s in publish.sent} == {MARKET_DATA}
+    first = publish.sent[0].message
+    assert isinstance(first, Bar)
+    assert first.to_core().close == records[0].close
+
+
+async def test_replay_message_ids_are_the_same_every_run_and_distinct() -> None:
+    first = await replay(bars(200))
+    second = await replay(bars(200))
+
+    ids = [s.message.message_id for s in first.sent]
+    assert ids == [s.message.message_id for s in second.sent]
+    assert len(set(ids)) == 200
+
+
+async def test_replay_message_ids_differ_between_instruments() -> None:
+    other = [core.Bar(InstrumentId("ETH-PERP", "FTX"), *_fields(bar)) for bar in bars(3, seed=1)]
+    ids_btc = {s.message.message_id for s in (await replay(bars(3, seed=1))).sent}
+    ids_eth = {s.message.message_id for s in (await replay(other)).sent}
+    assert ids_btc.isdisjoint(ids_eth)
+
+
+def _fields(bar: core.Bar) -> tuple[str, Decimal, Decimal, Decimal, Decimal, Decimal, int, int]:
+    return (
+        bar.spec,
+        bar.open,
+        bar.high,
+        bar.low,
+        bar.close,
+        bar.volume,
+        bar.ts_event,
+        bar.ts_init,
+    )
+
+
+async def test_replay_stops_at_the_limit() -> None:
+    publish = RecordingPublisher()
+    records = bars(50)
+    replayer = Replayer(publish, records, 0, 7, source="test")
+    await replayer.run()
+
+    assert replayer.published == 7
+    assert [s.message.ts_event for s in publish.sent] == [r.ts_event for r in records[:7]]
+
+
+async def test_replay_of_real_trades_publishes_each_on_its_trade_subject_with_its_id() -> None:
+    if not TARDIS_TRADES.exists():
+        pytest.skip(f"market data file not found: {TARDIS_TRADES}")
+    records = list(read_tardis_trades(TARDIS_TRADES))
+    first = await replay(records)
+    second = await replay(records)
+
+    assert len(first.sent) == 9_999
+    assert {s.subject for s in first.sent} == {"md.v1.trade.BINANCE-FUTURES.BTCUSDT"}
+    trades = [s.message for s in first.sent]
+    assert all(isinstance(t, TradeTick) for t in trades)
+    assert [t.trade_id for t in trades if isinstance(t, TradeTick)] == [r.trade_id for r in records]
+    ids = [s.message.message_id for s in first.sent]
+    assert len(set(ids)) == 9_999
+    assert ids == [s.message.message_id for s in second.sent]
+
+
+async def test_replay_with_speed_keeps_the_recorded_pace_scaled() -> None:
+    # 101 bars one second apart at 1000x: 100 ms from the first publish to the last.
+    records = bars(101, spec="1s")
+    publish = RecordingPublisher()
+    replayer = Replayer(publish, records, 1000, None, source="test")
+    started = time.monotonic()
+    await asyncio.wait_for(replayer.run(), timeout=5)
+    elapsed = time.monotonic() - started
+
+    assert len(publish.sent) == 101
+    assert elapsed >= 0.09
+    offsets = [s.at - publish.sent[0].at for s in publish.sent]
+    # Record i is due i ms after the first; never early (small slack for clock granularity).
+    assert all(offset >= i / 1000 - 0.002 for i, offset in enumerate(offsets))
+
+
+async def test_replay_at_speed_zero_does_not_wait_for_the_recorded_gaps() -> None:
+    # 20 bars a day apart would take 19 days in real time.
+    records = bars(20, spec="1d")
+    started = time.monotonic()
+    publish = await asyncio.wait_for(replay(records, speed=0), timeout=5)
+
+    assert len(publish.sent) == 20
+    assert time.monotonic() - started < 1
