@@ -143,5 +143,5 @@ def provision(workdir: Path) -> Iterator[Infrastructure]:
             stack.callback(embedded.stop)
             server_url, db_source = embedded.url(), "embedded pgserver"
         database_url = stack.enter_context(_session_database(_plain_postgres_url(server_url)))
-        nats_log = nats.log_path if nats_for is not None else None
+        nats_log = nats.log_path if nats is not None else None
         yield Infrastructure(nats_url, database_url, nats_source, db_source, nats_for, nats_log)
