@@ -8,7 +8,7 @@ from decimal import Decimal
 from foxtrot.core.enums import AggressorSide
 from foxtrot.core.identifiers import InstrumentId, TradeId
 
-__all__ = ["Bar", "QuoteTick", "TradeTick"]
+__all__ = ["Bar", "QuoteTick", "TradeTick", "ohlc_inconsistency"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +50,10 @@ class Bar:
     volume: Decimal
     ts_event: int
     ts_init: int
+
+
+def ohlc_inconsistency(open_: Decimal, high: Decimal, low: Decimal, close: Decimal) -> str | None:
+    """Why four prices cannot be one bar (low <= open, close <= high), or None if they can."""
+    if low <= open_ <= high and low <= close <= high:
+        return None
+    return f"need low <= open, close <= high, was o={open_} h={high} l={low} c={close}"

@@ -13,6 +13,7 @@ from foxtrot.common.messages.v1.types import (
     PositiveDecimalStr,
 )
 from foxtrot.core import data as core
+from foxtrot.core.data import ohlc_inconsistency
 from foxtrot.core.enums import AggressorSide
 from foxtrot.core.identifiers import InstrumentId, TradeId
 
@@ -102,11 +103,9 @@ class Bar(Message):
 
     @model_validator(mode="after")
     def _ohlc_consistent(self) -> Self:
-        if not (self.low <= self.open <= self.high and self.low <= self.close <= self.high):
-            raise ValueError(
-                f"need low <= open, close <= high, was o={self.open} h={self.high} "
-                f"l={self.low} c={self.close}"
-            )
+        problem = ohlc_inconsistency(self.open, self.high, self.low, self.close)
+        if problem:
+            raise ValueError(problem)
         return self
 
     def to_core(self) -> core.Bar:
