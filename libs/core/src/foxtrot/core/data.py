@@ -39,7 +39,11 @@ class QuoteTick:
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    """Open, high, low, close and volume over one interval; ``ts_event`` is the close time."""
+    """Open, high, low, close and volume over one interval; ``ts_event`` is the close time.
+
+    ``vwap``, ``trade_count`` and ``ts_open`` are known for bars Foxtrot aggregates itself
+    and usually unknown (None) for bars read from a vendor's file.
+    """
 
     instrument_id: InstrumentId
     spec: str
@@ -50,6 +54,9 @@ class Bar:
     volume: Decimal
     ts_event: int
     ts_init: int
+    vwap: Decimal | None = None
+    trade_count: int | None = None
+    ts_open: int | None = None
 
 
 def ohlc_inconsistency(open_: Decimal, high: Decimal, low: Decimal, close: Decimal) -> str | None:

@@ -11,6 +11,7 @@ from foxtrot.common.messages.v1.types import (
     InstrumentIdStr,
     NonNegativeDecimalStr,
     PositiveDecimalStr,
+    UnixNanos,
 )
 from foxtrot.core import data as core
 from foxtrot.core.data import ohlc_inconsistency
@@ -100,6 +101,11 @@ class Bar(Message):
     low: PositiveDecimalStr
     close: PositiveDecimalStr
     volume: NonNegativeDecimalStr
+    vwap: PositiveDecimalStr | None = Field(
+        default=None, description="volume-weighted average price; null when unknown or no volume"
+    )
+    trade_count: int | None = Field(default=None, ge=0, description="trades (or quote updates)")
+    ts_open: UnixNanos | None = Field(default=None, description="start of the bar, UTC ns")
 
     @model_validator(mode="after")
     def _ohlc_consistent(self) -> Self:
@@ -120,6 +126,9 @@ class Bar(Message):
             self.volume,
             self.ts_event,
             self.ts_init,
+            self.vwap,
+            self.trade_count,
+            self.ts_open,
         )
 
     @classmethod
@@ -135,5 +144,8 @@ class Bar(Message):
             volume=bar.volume,
             ts_event=bar.ts_event,
             ts_init=bar.ts_init,
+            vwap=bar.vwap,
+            trade_count=bar.trade_count,
+            ts_open=bar.ts_open,
             **envelope,
         )
