@@ -34,11 +34,19 @@ def ohlcv(bar: Bar) -> tuple[Decimal, ...]:
     return (bar.open, bar.high, bar.low, bar.close, bar.volume)
 
 
-@pytest.mark.parametrize(("text", "kind", "step"), [
-    ("1s", BarKind.TIME, 1), ("90s", BarKind.TIME, 90), ("15m", BarKind.TIME, 15),
-    ("4h", BarKind.TIME, 4), ("1d", BarKind.TIME, 1), ("100t", BarKind.TICK, 100),
-    ("10v", BarKind.VOLUME, 10), ("1000000q", BarKind.VALUE, 1_000_000),
-])
+@pytest.mark.parametrize(
+    ("text", "kind", "step"),
+    [
+        ("1s", BarKind.TIME, 1),
+        ("90s", BarKind.TIME, 90),
+        ("15m", BarKind.TIME, 15),
+        ("4h", BarKind.TIME, 4),
+        ("1d", BarKind.TIME, 1),
+        ("100t", BarKind.TICK, 100),
+        ("10v", BarKind.VOLUME, 10),
+        ("1000000q", BarKind.VALUE, 1_000_000),
+    ],
+)
 def test_bar_specs_parse(text: str, kind: BarKind, step: int) -> None:
     spec = BarSpec.parse(text)
     assert (spec.kind, spec.step, str(spec)) == (kind, step, text)
@@ -46,7 +54,7 @@ def test_bar_specs_parse(text: str, kind: BarKind, step: int) -> None:
 
 @pytest.mark.parametrize("text", ["0m", "m", "1w", "2d", "7m", "25h", "1.5m", "", "-1m"])
 def test_bad_bar_specs_are_refused_with_what_is_allowed(text: str) -> None:
-    with pytest.raises(ValueError, match="bar spec must be|must last 1s to 1d"):
+    with pytest.raises(ValueError, match=r"bar spec must be|must last 1s to 1d"):
         BarSpec.parse(text)
 
 

@@ -14,8 +14,13 @@ from foxtrot.core.bar_spec import BarSpec
 from foxtrot.core.data import Bar
 from foxtrot.core.identifiers import InstrumentId
 
-TRADES = (Path(__file__).resolve().parents[3].parent / "shared" / "data" / "trades"
-          / "tardis_binance-futures_BTCUSDT_trades_2020-02-22.csv")
+TRADES = (
+    Path(__file__).resolve().parents[3].parent
+    / "shared"
+    / "data"
+    / "trades"
+    / "tardis_binance-futures_BTCUSDT_trades_2020-02-22.csv"
+)
 BTC = InstrumentId("BTCUSDT", "BINANCE-FUTURES")
 
 pytestmark = pytest.mark.skipif(not TRADES.exists(), reason="shared/data is not beside the repo")
@@ -23,8 +28,10 @@ pytestmark = pytest.mark.skipif(not TRADES.exists(), reason="shared/data is not 
 
 def _trades() -> list[tuple[Decimal, Decimal, int]]:
     with TRADES.open(newline="") as handle:
-        return [(Decimal(r["price"]), Decimal(r["amount"]), int(r["timestamp"]) * 1_000)
-                for r in csv.DictReader(handle)]
+        return [
+            (Decimal(r["price"]), Decimal(r["amount"]), int(r["timestamp"]) * 1_000)
+            for r in csv.DictReader(handle)
+        ]
 
 
 def _frame() -> pd.DataFrame:
@@ -49,14 +56,19 @@ def _assert_bars_equal(bars: list[Bar], expected: pd.DataFrame) -> None:
     assert len(bars) == len(expected)
     for bar, (_, row) in zip(bars, expected.iterrows(), strict=True):
         assert [float(bar.open), float(bar.high), float(bar.low), float(bar.close)] == [
-            row["open"], row["high"], row["low"], row["close"]]
+            row["open"],
+            row["high"],
+            row["low"],
+            row["close"],
+        ]
         assert float(bar.volume) == pytest.approx(row["volume"], rel=1e-12)
         assert float(bar.vwap or 0) == pytest.approx(row["vwap"], rel=1e-12)
         assert bar.trade_count == row["count"]
 
 
-@pytest.mark.parametrize(("spec", "rule"), [("1s", "1s"), ("1m", "1min"), ("5m", "5min"),
-                                            ("15m", "15min"), ("1h", "1h")])
+@pytest.mark.parametrize(
+    ("spec", "rule"), [("1s", "1s"), ("1m", "1min"), ("5m", "5min"), ("15m", "15min"), ("1h", "1h")]
+)
 def test_time_bars_equal_pandas_resample(spec: str, rule: str) -> None:
     df = _frame()
     grouped = df.resample(rule, label="left", closed="left")
@@ -87,11 +99,16 @@ def test_tick_bars_equal_fixed_size_groups() -> None:
     df = _frame().reset_index(drop=True)
     full = len(df) // 100 * 100
     grouped = df.iloc[:full].groupby(df.index[:full] // 100)
-    expected = pd.DataFrame({
-        "open": grouped["price"].first(), "high": grouped["price"].max(),
-        "low": grouped["price"].min(), "close": grouped["price"].last(),
-        "volume": grouped["amount"].sum(), "count": grouped["price"].count(),
-    })
+    expected = pd.DataFrame(
+        {
+            "open": grouped["price"].first(),
+            "high": grouped["price"].max(),
+            "low": grouped["price"].min(),
+            "close": grouped["price"].last(),
+            "volume": grouped["amount"].sum(),
+            "count": grouped["price"].count(),
+        }
+    )
     expected["vwap"] = grouped["notional"].sum() / expected["volume"]
     _assert_bars_equal(_aggregate("100t"), expected)
 
@@ -107,10 +124,15 @@ def test_volume_bars_equal_groups_cut_where_the_running_volume_reaches_the_thres
     df["bar"] = ids
     df = df[df["bar"] < group]  # only finished bars
     grouped = df.groupby("bar")
-    expected = pd.DataFrame({
-        "open": grouped["price"].first(), "high": grouped["price"].max(),
-        "low": grouped["price"].min(), "close": grouped["price"].last(),
-        "volume": grouped["amount"].sum(), "count": grouped["price"].count(),
-    })
+    expected = pd.DataFrame(
+        {
+            "open": grouped["price"].first(),
+            "high": grouped["price"].max(),
+            "low": grouped["price"].min(),
+            "close": grouped["price"].last(),
+            "volume": grouped["amount"].sum(),
+            "count": grouped["price"].count(),
+        }
+    )
     expected["vwap"] = grouped["notional"].sum() / expected["volume"]
     _assert_bars_equal(_aggregate("25v"), expected)
