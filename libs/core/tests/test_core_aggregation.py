@@ -22,7 +22,7 @@ MINUTE = 60 * S
 T0 = 1_600_000_020 * S  # a minute boundary: 1_600_000_020 is divisible by 60
 
 
-def D(text: str) -> Decimal:  # noqa: N802
+def D(text: str | int) -> Decimal:  # noqa: N802
     return Decimal(text)
 
 
