@@ -164,3 +164,17 @@ def test_volume_bars_refuse_quotes() -> None:
 def test_threshold_aggregator_refuses_a_time_spec() -> None:
     with pytest.raises(ValueError, match="time bar"):
         ThresholdBarAggregator(BTC, BarSpec.parse("1m"))
+
+
+def test_a_silence_longer_than_max_carry_is_not_filled_but_counted() -> None:
+    agg = TimeBarAggregator(BTC, BarSpec.parse("1m"), max_carry=5)
+    agg.on_trade(D("100"), D("1"), T0 + S)
+    bars = agg.on_time(T0 + 3 * MINUTE)
+    assert len(bars) == 3  # the real bar and two carried forward: within the limit
+    assert agg.on_time(T0 + 100 * MINUTE) == []
+    assert agg.gaps == 1
+    # The interval in which the silence was noticed is carried; nothing before it.
+    [bar] = agg.on_trade(D("101"), D("1"), T0 + 101 * MINUTE)
+    assert (bar.trade_count, bar.close, bar.ts_event) == (0, D(100), T0 + 101 * MINUTE)
+    [resumed] = agg.on_time(T0 + 102 * MINUTE)
+    assert (resumed.open, resumed.ts_open) == (D(101), T0 + 101 * MINUTE)

@@ -10,7 +10,9 @@ Rules, the same live and in backtests:
   interval after the first input.
 - **Empty intervals**: ``EmptyBarPolicy.CARRY_FORWARD`` (the default) emits a flat bar at the
   previous close with zero volume, no VWAP and zero trades, so time stays continuous;
-  ``SKIP`` emits nothing. Nothing is emitted before the first input.
+  ``SKIP`` emits nothing. Nothing is emitted before the first input. A silence longer than
+  ``max_carry`` intervals (default 1,440) is not filled: the bars resume at the next input
+  and the silence is counted in ``gaps``, so a stalled feed cannot flood the bus.
 - **Late input** (older than the start of the bar being built, i.e. for a bar already
   closed) is not added: closed bars never change. It is counted in ``late``.
 - **Out-of-order input within the open bar** is added: ``open`` is the price of the
@@ -129,7 +131,9 @@ class TimeBarAggregator:
     instrument_id: InstrumentId
     spec: BarSpec
     empty: EmptyBarPolicy = EmptyBarPolicy.CARRY_FORWARD
+    max_carry: int = 1_440
     late: int = 0
+    gaps: int = 0
     _interval: int = field(init=False)
     _label: str = field(init=False)
     _start: int | None = None
@@ -174,7 +178,8 @@ class TimeBarAggregator:
                 finished.append(acc.bar(self.instrument_id, self._label, self._start, end, now))
                 self._last_close = acc.close
                 self._acc = _Accumulator()
-            elif self.empty is EmptyBarPolicy.CARRY_FORWARD and self._last_close is not None:
+            elif (self.empty is EmptyBarPolicy.CARRY_FORWARD and self._last_close is not None
+                  and (now - self._start) // self._interval <= self.max_carry):
                 price = self._last_close
                 finished.append(
                     Bar(
@@ -192,8 +197,10 @@ class TimeBarAggregator:
                         self._start,
                     )
                 )
-            elif self.empty is EmptyBarPolicy.SKIP:
+            else:
                 # Nothing to emit until ``now``: jump to the interval holding it.
+                if self.empty is EmptyBarPolicy.CARRY_FORWARD:
+                    self.gaps += 1
                 self._start = max(end, now - now % self._interval)
                 continue
             self._start = end

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from fastapi import FastAPI
 
-from foxtrot.common.publishing import Publisher
+from foxtrot.common.publishing import Publisher, now_ns
 from foxtrot.common.runtime import ServiceRuntime
 from foxtrot.market_data import handlers
+from foxtrot.market_data.bars import BarBuilder, parse_specs
 from foxtrot.market_data.config import MarketDataSettings
 from foxtrot.market_data.service import Ingestor, Replayer, open_replay
 
@@ -20,13 +22,23 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
-    """Wire ingest and replay to NATS and serve the ops endpoints."""
+    """Wire ingest, replay and bar building to NATS and serve the ops endpoints."""
     settings = settings or MarketDataSettings()
     runtime = ServiceRuntime.create("market_data", settings)
     publish = Publisher(runtime.broker)
-    handlers.register(runtime.consumers, Ingestor(publish))
+    specs = parse_specs(settings.bar_specs)
+    empty = settings.empty_bar_policy()
+    # Live input is timed by the wall clock, a replay by its records: separate builders.
+    ingestor = Ingestor(publish, BarBuilder(specs, empty) if specs else None)
+    handlers.register(runtime.consumers, ingestor)
     tasks: list[asyncio.Task[None]] = []
 
+    async def close_live_bars() -> None:
+        while True:
+            await asyncio.sleep(1.0 - (time.time() % 1.0))  # on the second
+            await ingestor.on_time(now_ns())
+
+    runners = [close_live_bars] if specs else []
     if settings.replay_source:
         replayer = Replayer(
             publish,
@@ -34,27 +46,30 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
             settings.replay_speed,
             settings.replay_limit,
             settings.replay_source,
+            BarBuilder(specs, empty) if specs else None,
         )
+        runners.append(replayer.run)
 
-        async def start_replay() -> None:
-            task = asyncio.create_task(replayer.run(), name="replay")
+    async def start() -> None:
+        for run in runners:
+            task = asyncio.create_task(run(), name=run.__qualname__)
             task.add_done_callback(_report_failure)
             tasks.append(task)
 
-        async def stop_replay() -> None:
-            for task in tasks:
-                if task.done():
-                    continue  # finished, or failed and already reported
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+    async def stop() -> None:
+        for task in tasks:
+            if task.done():
+                continue  # finished, or failed and already reported
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
-        runtime.on_start.append(start_replay)
-        runtime.on_stop.append(stop_replay)
+    runtime.on_start.append(start)
+    runtime.on_stop.append(stop)
     return runtime.app()
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:
-    # A replay that dies (a bad row, NATS gone for good) must say so, not vanish.
+    # A replay or bar timer that dies (a bad row, NATS gone for good) must say so.
     if not task.cancelled() and task.exception() is not None:
-        log.error("replay failed after a bad record or publish", exc_info=task.exception())
+        log.error("%s failed", task.get_name(), exc_info=task.exception())

@@ -27,6 +27,7 @@ from foxtrot.market_data.adapters.files import (
     read_tardis_trades,
 )
 from foxtrot.market_data.adapters.synthetic import synthetic_bars
+from foxtrot.market_data.bars import BarBuilder
 from foxtrot.market_data.config import MarketDataSettings
 
 __all__ = ["Ingestor", "Replayer", "open_replay"]
@@ -92,12 +93,14 @@ class Replayer:
         speed: float,
         limit: int | None,
         source: str,
+        bars: BarBuilder | None = None,
     ) -> None:
         self.publish = publish
         self.records = records
         self.speed = speed
         self.limit = limit
         self.source = source
+        self.bars = bars
         self.published = 0
 
     async def run(self) -> None:
@@ -113,22 +116,38 @@ class Replayer:
                 delay = due - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            subject, message = _publishable(record, now_ns())
-            await self.publish(subject, message, MARKET_DATA)
-            PUBLISHED.labels(message.type, self.source).inc()  # type: ignore[attr-defined]
+            await self._send(record)
             self.published += 1
+            if self.bars is not None and isinstance(record, core.TradeTick):
+                for bar in self.bars.on_trade(record):
+                    await self._send(bar)
+        if self.bars is not None:
+            for bar in self.bars.finish():
+                await self._send(bar)
         log.info(
             "replay finished: %d records published",
             self.published,
             extra={"published": self.published},
         )
 
+    async def _send(self, record: Record) -> None:
+        subject, message = _publishable(record, now_ns())
+        await self.publish(subject, message, MARKET_DATA)
+        PUBLISHED.labels(message.type, self.source).inc()  # type: ignore[attr-defined]
+
 
 class Ingestor:
     """Validates plain-JSON input from external publishers and republishes it normalised."""
 
-    def __init__(self, publish: Publisher) -> None:
+    def __init__(self, publish: Publisher, bars: BarBuilder | None = None) -> None:
         self.publish = publish
+        self.bars = bars
+
+    async def on_time(self, now: int) -> None:
+        """Publish the live bars that ended by ``now`` (the wall clock)."""
+        if self.bars is not None:
+            for bar in self.bars.on_time(now):
+                await self._send(bar, now)
 
     async def trade(self, subject: str, payload: IngestTrade) -> None:
         """Republish an ingested trade on ``md.v1.trade.{venue}.{symbol}``."""
@@ -169,6 +188,14 @@ class Ingestor:
             raise MalformedMessage(source, str(exc)) from exc
         await self.publish(subject, message, MARKET_DATA)
         PUBLISHED.labels(message.type, "ingest").inc()  # type: ignore[attr-defined]
+        if self.bars is not None and isinstance(record, core.TradeTick):
+            for bar in self.bars.on_trade(record):
+                await self._send(bar, now)
+
+    async def _send(self, bar: core.Bar, now: int) -> None:
+        subject, message = _publishable(bar, now)
+        await self.publish(subject, message, MARKET_DATA)
+        PUBLISHED.labels("Bar", "aggregated").inc()
 
 
 def _instrument(subject: str, symbol: str, venue: str) -> InstrumentId:

@@ -1,0 +1,85 @@
+"""Bars that market data builds itself from the trades and quotes it publishes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prometheus_client import Counter
+
+from foxtrot.core import data as core
+from foxtrot.core.aggregation import BarAggregator, EmptyBarPolicy, aggregator_for
+from foxtrot.core.bar_spec import BarKind, BarSpec
+from foxtrot.core.identifiers import InstrumentId
+
+__all__ = ["BarBuilder", "parse_specs"]
+
+LATE = Counter(
+    "foxtrot_market_data_late_inputs",
+    "Inputs older than the bar being built",
+    ["instrument_id", "spec"],
+)
+
+
+class BarBuilder:
+    """One aggregator per instrument and configured spec, created on first input.
+
+    The caller decides what time is: a replay drives it by the records' own timestamps,
+    live input by the wall clock (see :meth:`on_time`), so the two never share a builder.
+    """
+
+    def __init__(self, specs: Sequence[BarSpec], empty: EmptyBarPolicy) -> None:
+        self.specs = tuple(specs)
+        self.empty = empty
+        self._aggregators: dict[InstrumentId, list[BarAggregator]] = {}
+        self._last_ts: dict[InstrumentId, int] = {}
+
+    def _for(self, instrument_id: InstrumentId) -> list[BarAggregator]:
+        found = self._aggregators.get(instrument_id)
+        if found is None:
+            found = [aggregator_for(instrument_id, spec, self.empty) for spec in self.specs]
+            self._aggregators[instrument_id] = found
+        return found
+
+    def on_trade(self, tick: core.TradeTick) -> list[core.Bar]:
+        """Feed a trade to every spec of its instrument; return the bars it finished."""
+        self._last_ts[tick.instrument_id] = tick.ts_event
+        bars: list[core.Bar] = []
+        for agg in self._for(tick.instrument_id):
+            late = agg.late
+            bars += agg.on_trade(tick.price, tick.size, tick.ts_event)
+            if agg.late != late:
+                LATE.labels(str(tick.instrument_id), str(agg.spec)).inc()
+        return bars
+
+    def on_quote(self, quote: core.QuoteTick) -> list[core.Bar]:
+        """Feed a quote's mid price to the time and tick specs of its instrument."""
+        self._last_ts[quote.instrument_id] = quote.ts_event
+        bars: list[core.Bar] = []
+        for agg in self._for(quote.instrument_id):
+            if agg.spec.kind in (BarKind.TIME, BarKind.TICK):
+                bars += agg.on_quote(quote.bid_price, quote.ask_price, quote.ts_event)
+        return bars
+
+    def on_time(self, now: int) -> list[core.Bar]:
+        """Close, for every instrument, the time bars that ended by ``now``."""
+        bars: list[core.Bar] = []
+        for aggregators in self._aggregators.values():
+            for agg in aggregators:
+                bars += agg.on_time(now)
+        return bars
+
+    def finish(self) -> list[core.Bar]:
+        """At the end of a replay: close each instrument's last time bars."""
+        bars: list[core.Bar] = []
+        for instrument_id, aggregators in self._aggregators.items():
+            last = self._last_ts[instrument_id]
+            for agg in aggregators:
+                if agg.spec.kind is BarKind.TIME:
+                    end = last - last % agg.spec.interval_ns + agg.spec.interval_ns
+                    bars += agg.on_time(end)
+        return bars
+
+
+def parse_specs(text: str) -> list[BarSpec]:
+    """``"1m,5m,100t"`` as bar specs (empty: none)."""
+    return [BarSpec.parse(part.strip()) for part in text.split(",") if part.strip()]
