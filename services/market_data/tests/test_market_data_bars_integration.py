@@ -18,15 +18,21 @@ from foxtrot.common.testkit.infrastructure import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
-TRADES = (Path(__file__).resolve().parents[3].parent / "shared" / "data" / "trades"
-          / "tardis_binance-futures_BTCUSDT_trades_2020-02-22.csv")
+TRADES = (
+    Path(__file__).resolve().parents[3].parent
+    / "shared"
+    / "data"
+    / "trades"
+    / "tardis_binance-futures_BTCUSDT_trades_2020-02-22.csv"
+)
 
 
 async def _bars(url: str, subject: str, expected: int) -> list[dict[str, Any]]:
     client = await nats.connect(url)
     try:
-        sub = await client.jetstream().subscribe(subject, stream="FOXTROT_MARKET_DATA",
-                                                 ordered_consumer=True)
+        sub = await client.jetstream().subscribe(
+            subject, stream="FOXTROT_MARKET_DATA", ordered_consumer=True
+        )
         bars = []
         deadline = asyncio.get_running_loop().time() + 60
         while len(bars) < expected and asyncio.get_running_loop().time() < deadline:
@@ -45,8 +51,10 @@ async def test_replayed_trades_are_published_as_bars_equal_to_pandas(
     platform_factory: Callable[..., LocalPlatform], infrastructure: Infrastructure
 ) -> None:
     platform = platform_factory(
-        replay_source=str(TRADES), replay_speed=0.0,
-        service_env={"market_data": {"FOXTROT_BAR_SPECS": "1m,100t"}})
+        replay_source=str(TRADES),
+        replay_speed=0.0,
+        service_env={"market_data": {"FOXTROT_BAR_SPECS": "1m,100t"}},
+    )
     platform.start_infrastructure()
     platform.start_service("market_data")
     await asyncio.to_thread(platform.wait_ready, 60.0, ("market_data",))
@@ -64,7 +72,11 @@ async def test_replayed_trades_are_published_as_bars_equal_to_pandas(
     for bar, (start, row) in zip(bars, expected.iterrows(), strict=True):
         assert bar["ts_open"] == start.value
         assert [float(bar[k]) for k in ("open", "high", "low", "close")] == [
-            row["open"], row["high"], row["low"], row["close"]]
+            row["open"],
+            row["high"],
+            row["low"],
+            row["close"],
+        ]
         assert float(bar["volume"]) == pytest.approx(row["volume"], rel=1e-12)
         assert bar["trade_count"] == row["count"]
 

@@ -178,8 +178,11 @@ class TimeBarAggregator:
                 finished.append(acc.bar(self.instrument_id, self._label, self._start, end, now))
                 self._last_close = acc.close
                 self._acc = _Accumulator()
-            elif (self.empty is EmptyBarPolicy.CARRY_FORWARD and self._last_close is not None
-                  and (now - self._start) // self._interval <= self.max_carry):
+            elif (
+                self.empty is EmptyBarPolicy.CARRY_FORWARD
+                and self._last_close is not None
+                and (now - self._start) // self._interval <= self.max_carry
+            ):
                 price = self._last_close
                 finished.append(
                     Bar(
