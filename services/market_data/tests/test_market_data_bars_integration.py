@@ -33,7 +33,7 @@ async def _bars(url: str, subject: str, expected: int) -> list[dict[str, Any]]:
         sub = await client.jetstream().subscribe(
             subject, stream="FOXTROT_MARKET_DATA", ordered_consumer=True
         )
-        bars = []
+        bars: list[dict[str, Any]] = []
         deadline = asyncio.get_running_loop().time() + 60
         while len(bars) < expected and asyncio.get_running_loop().time() < deadline:
             try:
