@@ -41,6 +41,8 @@ SERVICES = {
 }
 NATS_SECRET = "foxtrot-nats-credentials"
 DATABASE_SECRET = "foxtrot-database"
+# Services that keep state in PostgreSQL, each with its own schema and migration.
+STATEFUL = frozenset({"execution", "market-data"})
 
 Doc = dict[str, Any]
 
@@ -221,7 +223,7 @@ def test_service_deployments_follow_the_contract(name: str) -> None:
         "secretKeyRef": {"name": NATS_SECRET, "key": nats_password_key(module)}
     }
     assert {"configMapRef": {"name": "foxtrot-config"}} in c["envFrom"]
-    if name == "execution":
+    if name in STATEFUL:
         assert env["DATABASE_URL"] == {
             "secretKeyRef": {"name": DATABASE_SECRET, "key": "DATABASE_URL"}
         }
@@ -248,10 +250,12 @@ def test_service_deployments_follow_the_contract(name: str) -> None:
     assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
 
 
-def test_the_migration_job_runs_execution_migrate() -> None:
-    job = by_kind([doc for _, doc in base_resources()], "Job")["execution-migrate"]
+@pytest.mark.parametrize("name", sorted(STATEFUL))
+def test_each_stateful_service_has_a_migration_job(name: str) -> None:
+    job = by_kind([doc for _, doc in base_resources()], "Job")[f"{name}-migrate"]
     c = job["spec"]["template"]["spec"]["containers"][0]
-    assert c["command"] == ["python", "-m", "foxtrot.execution", "migrate"]
+    module = name.replace("-", "_")
+    assert c["command"] == ["python", "-m", f"foxtrot.{module}", "migrate"]
     assert env_of(c)["DATABASE_URL"] == {
         "secretKeyRef": {"name": DATABASE_SECRET, "key": "DATABASE_URL"}
     }
@@ -460,8 +464,10 @@ def test_compose_service_contract(name: str) -> None:
     password_key = nats_password_key(module)
     assert env["FOXTROT_NATS_PASSWORD"] == services["nats"]["environment"][password_key]
     assert env["FOXTROT_NATS_PASSWORD"].startswith(f"${{{password_key}:-")
-    if name == "execution":
+    if name in STATEFUL:
         assert env["DATABASE_URL"] == services["migrate"]["environment"]["DATABASE_URL"]
+    else:
+        assert "DATABASE_URL" not in env
     assert service["depends_on"]["nats"]["condition"] in ("service_started", "service_healthy")
     assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert f"http://localhost:{port}/readyz" in " ".join(service["healthcheck"]["test"])
@@ -470,7 +476,11 @@ def test_compose_service_contract(name: str) -> None:
 def test_compose_migrate_and_gateway() -> None:
     services = compose()["services"]
     migrate = services["migrate"]
-    assert migrate["command"] == ["python", "-m", "foxtrot.execution", "migrate"]
+    assert migrate["command"] == [
+        "sh",
+        "-c",
+        "python -m foxtrot.execution migrate && python -m foxtrot.market_data migrate",
+    ]
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert interpolate(migrate["environment"]["DATABASE_URL"]).endswith("@postgres:5432/foxtrot")
     assert [interpolate(p).rsplit(":", 2)[-2:] for p in services["gateway"]["ports"]] == [

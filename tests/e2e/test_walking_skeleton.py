@@ -216,6 +216,42 @@ async def test_a_bad_order_request_is_refused_with_422_naming_the_field(
     assert field in response.text
 
 
+async def test_replayed_bars_are_kept_and_served_by_the_gateway_page_by_page(
+    platform: LocalPlatform,
+) -> None:
+    if not BARS.exists():
+        pytest.skip("shared/data is not beside the repo")
+    with BARS.open() as handle:
+        expected = [line.split(",") for line in handle.read().splitlines()[1:2001]]
+    got: list[dict[str, Any]] = []
+    async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as api:
+
+        async def all_stored() -> bool:
+            got.clear()
+            params: dict[str, Any] = {"instrument_id": INSTRUMENT, "spec": "1m", "limit": 700}
+            pages = 0
+            while True:
+                response = await api.get("/v1/bars", params=params)
+                response.raise_for_status()
+                page = response.json()
+                got.extend(page["bars"])
+                pages += 1
+                if page["next_after_ts"] is None:
+                    return len(got) == len(expected) and pages == 3
+                params["after_ts"] = page["next_after_ts"]
+
+        await _until(all_stored, what="2000 bars in the history")
+        bad = await api.get("/v1/bars", params={"instrument_id": INSTRUMENT, "spec": "1x"})
+        assert bad.status_code == 422
+    for bar, row in zip(got, expected, strict=True):
+        assert [Decimal(bar[k]) for k in ("open", "high", "low", "close", "volume")] == [
+            Decimal(v) for v in row[1:6]
+        ]
+    closes = [bar["ts_event"] for bar in got]
+    assert closes == sorted(closes)
+    assert len(set(closes)) == len(closes)
+
+
 # Keep these last in the module: the last one stops the shared platform.
 def test_no_service_hit_a_nats_permission_violation(infrastructure: Infrastructure) -> None:
     # Only observable when the test kit runs the server (embedded), with a user per service.

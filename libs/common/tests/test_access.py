@@ -135,7 +135,7 @@ def test_jetstream_clients_may_manage_consumers_but_not_delete_streams(
     assert not may_publish(subject_matches, risk, "$JS.API.STREAM.PURGE.CMD")
 
 
-def test_each_service_reads_only_its_own_inbox_and_only_execution_answers_requests(
+def test_each_service_reads_only_its_own_inbox_and_only_query_servers_answer_requests(
     subject_matches: Callable[[str, str], bool],
 ) -> None:
     services = [user for user in USERS if user.jetstream_client]
@@ -149,7 +149,9 @@ def test_each_service_reads_only_its_own_inbox_and_only_execution_answers_reques
                 reply = f"_INBOX.{other.name}.abc123"
                 allowed = subscribe["allow"]
                 assert not any(subject_matches(p, reply) for p in allowed), (user, other)
-        assert permissions.get("allow_responses", False) is (user.name == "execution")
+        # Execution answers qry.v1.exec.*, market data qry.v1.md.* (history).
+        answers = user.name in ("execution", "market_data")
+        assert permissions.get("allow_responses", False) is answers
 
 
 def test_no_service_may_update_delete_or_purge_streams() -> None:

@@ -27,7 +27,7 @@ from foxtrot.core.enums import OrderSide, OrderType
 from foxtrot.gateway.api.schemas import OrderRequest
 from foxtrot.gateway.app import create_app
 from foxtrot.gateway.config import GatewaySettings
-from foxtrot.gateway.service import ask_execution, submit_order
+from foxtrot.gateway.service import ask, submit_order
 
 ORDER_VIEW: dict[str, object] = {
     "seq": 7,
@@ -101,13 +101,18 @@ def order_request(**fields: object) -> OrderRequest:
     return OrderRequest.model_validate({**base, **fields})
 
 
-async def ask(broker: FakeBroker) -> OrdersReply:
-    return await ask_execution(
-        broker.as_nats(), subjects.QRY_EXEC_ORDERS, OrdersQuery(), OrdersReply, timeout=0.25
+async def ask_orders(broker: FakeBroker) -> OrdersReply:
+    return await ask(
+        broker.as_nats(),
+        "execution",
+        subjects.QRY_EXEC_ORDERS,
+        OrdersQuery(),
+        OrdersReply,
+        timeout=0.25,
     )
 
 
-# --- ask_execution --------------------------------------------------------------------------
+# --- ask (execution) --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -117,7 +122,7 @@ async def ask(broker: FakeBroker) -> OrdersReply:
 )
 async def test_unanswered_query_is_503_naming_the_subject(error: Exception) -> None:
     with pytest.raises(HTTPException) as caught:
-        await ask(FakeBroker(reply=error))
+        await ask_orders(FakeBroker(reply=error))
 
     assert caught.value.status_code == 503
     assert "qry.v1.exec.orders" in str(caught.value.detail)
@@ -127,7 +132,7 @@ async def test_unanswered_query_is_503_naming_the_subject(error: Exception) -> N
 async def test_query_failed_reply_is_502_with_its_error() -> None:
     body = QueryFailed(error="query failed: database unreachable").model_dump_json().encode()
     with pytest.raises(HTTPException) as caught:
-        await ask(FakeBroker(reply=body))
+        await ask_orders(FakeBroker(reply=body))
 
     assert caught.value.status_code == 502
     assert caught.value.detail == "query failed: database unreachable"
@@ -140,7 +145,7 @@ async def test_query_failed_reply_is_502_with_its_error() -> None:
 )
 async def test_unreadable_reply_is_502(body: bytes) -> None:
     with pytest.raises(HTTPException) as caught:
-        await ask(FakeBroker(reply=body))
+        await ask_orders(FakeBroker(reply=body))
 
     assert caught.value.status_code == 502
     assert caught.value.detail == "execution sent an unreadable reply"
@@ -150,7 +155,7 @@ async def test_valid_reply_is_parsed() -> None:
     body = json.dumps({"type": "OrdersReply", "orders": [ORDER_VIEW]}).encode()
     broker = FakeBroker(reply=body)
 
-    reply = await ask(broker)
+    reply = await ask_orders(broker)
 
     (order,) = reply.orders
     assert order.client_order_id == "M-1"
@@ -162,8 +167,13 @@ async def test_query_is_sent_as_json_on_the_subject_with_the_timeout() -> None:
     broker = FakeBroker(reply=b'{"type": "PositionsReply", "positions": []}')
     query = OrdersQuery(strategy_id="sma-cross-1", limit=5)
 
-    reply = await ask_execution(
-        broker.as_nats(), subjects.QRY_EXEC_POSITIONS, query, PositionsReply, timeout=1.5
+    reply = await ask(
+        broker.as_nats(),
+        "execution",
+        subjects.QRY_EXEC_POSITIONS,
+        query,
+        PositionsReply,
+        timeout=1.5,
     )
 
     assert reply.positions == ()

@@ -66,7 +66,8 @@ USERS: Final[tuple[NatsUser, ...]] = (
             "md.v1.instrument.>",
             _DLQ.format("market_data"),
         ),
-        subscribe=("md.v1.>",),
+        subscribe=("md.v1.>", "qry.v1.md.>"),
+        allow_responses=True,
     ),
     NatsUser(
         "strategy",

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import BaseModel, ValidationError
@@ -45,6 +46,7 @@ class Delivery:
 
 Decoder = Callable[[bytes], T]
 Handler = Callable[[T, Delivery], Awaitable[None]]
+BatchHandler = Callable[[list[T]], Awaitable[object]]
 Responder = Callable[[T], Awaitable[BaseModel]]
 
 
@@ -108,6 +110,82 @@ class Consumers:
             ack_policy=AckPolicy.MANUAL,
             no_reply=True,
         )(on_message)
+        self.patterns.append(pattern)
+
+    def durable_batch(
+        self,
+        pattern: str,
+        *,
+        stream: StreamSpec,
+        durable: str,
+        decode: Decoder[T],
+        handle: BatchHandler[T],
+        batch_size: int = 500,
+        ack_wait_s: float = 60.0,
+    ) -> None:
+        """Like :meth:`durable`, but the handler takes up to ``batch_size`` messages at once
+        (for bulk writes). Bad items are dead-lettered one by one; if the handler raises, the
+        whole batch is retried, and items that reached ``max_deliver`` are dead-lettered."""
+        config = ConsumerConfig(
+            durable_name=durable,
+            filter_subject=pattern,
+            ack_policy=JsAckPolicy.EXPLICIT,
+            ack_wait=ack_wait_s,
+            max_ack_pending=batch_size * 4,
+            deliver_policy=DeliverPolicy.ALL,
+        )
+
+        async def on_batch(msg: NatsMessage) -> None:
+            good: list[tuple[T, Msg]] = []
+            batch: list[Msg] = msg.raw_message  # type: ignore[assignment]  # a batch pull
+            for raw in batch:
+                try:
+                    good.append((decode(raw.data), raw))
+                except (ValidationError, ValueError) as exc:
+                    await self._dead_letter(
+                        pattern,
+                        raw.data,
+                        raw.subject,
+                        raw.headers or {},
+                        DeadLetterKind.MALFORMED,
+                        _describe(exc),
+                    )
+                    await raw.ack()
+            if not good:
+                return
+            try:
+                await handle([payload for payload, _ in good])
+            except Exception as exc:
+                log.exception("batch handler for %s failed on %d messages", pattern, len(good))
+                for _, raw in good:
+                    attempt = raw.metadata.num_delivered
+                    if attempt >= self.max_deliver:
+                        await self._dead_letter(
+                            pattern,
+                            raw.data,
+                            raw.subject,
+                            raw.headers or {},
+                            DeadLetterKind.HANDLER_FAILED,
+                            f"batch handler failed on delivery {attempt}: "
+                            f"{type(exc).__name__}: {exc}",
+                        )
+                        await raw.term()
+                    else:
+                        await raw.nak(delay=self.retry_delay_s * attempt)
+                return
+            for _, raw in good:
+                await raw.ack()
+
+        self.broker.subscriber(
+            pattern,
+            stream=JStream(stream.name, declare=False),
+            durable=durable,
+            config=config,
+            pull_sub=PullSub(batch_size=batch_size, timeout=0.5, batch=True),
+            inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
+            ack_policy=AckPolicy.MANUAL,
+            no_reply=True,
+        )(on_batch)
         self.patterns.append(pattern)
 
     def latest(

@@ -8,10 +8,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import TypeVar
 
 import uvicorn
 from fastapi import FastAPI, Response
@@ -26,15 +28,16 @@ from foxtrot.common.consumers import Consumers
 from foxtrot.common.dead_letters import DeadLetters
 from foxtrot.common.errors import ConfigurationError
 from foxtrot.common.logs import configure_logging
-from foxtrot.common.persistence import make_engine
+from foxtrot.common.persistence import make_engine, upgrade_schema
 from foxtrot.common.settings import ServiceSettings
 from foxtrot.common.streams import ensure_streams
 from foxtrot.common.telemetry import setup_tracing
 
-__all__ = ["Hook", "ServiceRuntime", "serve"]
+__all__ = ["Hook", "ServiceRuntime", "run_service", "serve"]
 
 log = logging.getLogger(__name__)
 Hook = Callable[[], Awaitable[None]]
+S = TypeVar("S", bound=ServiceSettings)
 
 
 @dataclass
@@ -181,3 +184,22 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     server.run()
     if not server.started:
         raise SystemExit(1)
+
+
+def run_service(
+    create_app: Callable[[S], FastAPI],
+    settings: S,
+    migrations: tuple[str, str] | None = None,
+) -> None:
+    """A service's ``main``: ``migrate`` applies its Alembic migrations (``(script
+    location, schema)``) and exits; no argument serves until SIGTERM."""
+    arguments = sys.argv[1:]
+    if arguments == ["migrate"] and migrations is not None:
+        if not settings.database_url:
+            raise SystemExit("set DATABASE_URL to migrate")
+        upgrade_schema(settings.database_url, *migrations)
+        return
+    if arguments:
+        usage = " [migrate]" if migrations is not None else ""
+        raise SystemExit(f"usage: python -m foxtrot.<service>{usage}")
+    serve(create_app(settings), settings)

@@ -23,6 +23,7 @@ __all__ = [
     "POSITION_EVENTS_ALL",
     "QRY_EXEC_ORDERS",
     "QRY_EXEC_POSITIONS",
+    "QRY_MD_BARS",
     "RISK_COMMANDS",
     "RISK_MODIFY_ORDER",
     "RISK_SUBMIT_ORDER",
@@ -114,3 +115,4 @@ DEAD_LETTER_ALL: Final = "dlq.v1.*"
 
 QRY_EXEC_ORDERS: Final = "qry.v1.exec.orders"
 QRY_EXEC_POSITIONS: Final = "qry.v1.exec.positions"
+QRY_MD_BARS: Final = "qry.v1.md.bars"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from foxtrot.common.runtime import serve
+from foxtrot.common.runtime import run_service
 from foxtrot.gateway.app import create_app
 from foxtrot.gateway.config import GatewaySettings
 
 
 def main() -> None:
     """Run until SIGTERM."""
-    settings = GatewaySettings()
-    serve(create_app(settings), settings)
+    run_service(create_app, GatewaySettings())
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from foxtrot.common.streams import COMMANDS
 from foxtrot.core.errors import InvalidOrder
 from foxtrot.gateway.api.schemas import OrderRequest
 
-__all__ = ["ask_execution", "submit_order"]
+__all__ = ["ask", "submit_order"]
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -49,16 +49,21 @@ async def submit_order(
     return command
 
 
-async def ask_execution(
-    broker: NatsBroker, subject: str, query: BaseModel, reply_type: type[R], timeout: float
+async def ask(
+    broker: NatsBroker,
+    service: str,
+    subject: str,
+    query: BaseModel,
+    reply_type: type[R],
+    timeout: float,
 ) -> R:
-    """Request/reply to execution; 503 when it does not answer, 502 when it fails."""
+    """Request/reply to a service; 503 when it does not answer, 502 when it fails."""
     try:
         reply = await broker.request(query.model_dump_json().encode(), subject, timeout=timeout)
     except (NatsTimeoutError, NoRespondersError, TimeoutError):
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail=f"execution did not answer {subject} within {timeout}s",
+            detail=f"{service} did not answer {subject} within {timeout}s",
         ) from None
     body = reply.body
     try:
@@ -68,6 +73,6 @@ async def ask_execution(
             failed = QueryFailed.model_validate_json(body)
         except ValidationError:
             raise HTTPException(
-                status.HTTP_502_BAD_GATEWAY, detail="execution sent an unreadable reply"
+                status.HTTP_502_BAD_GATEWAY, detail=f"{service} sent an unreadable reply"
             ) from None
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=failed.error) from None

@@ -6,17 +6,22 @@ import asyncio
 import contextlib
 import logging
 import time
+from importlib.resources import files
 
 from fastapi import FastAPI
 
 from foxtrot.common.publishing import Publisher, now_ns
 from foxtrot.common.runtime import ServiceRuntime
 from foxtrot.market_data import handlers
+from foxtrot.market_data.adapters.bar_store import BarStore
+from foxtrot.market_data.adapters.tables import SCHEMA
 from foxtrot.market_data.bars import BarBuilder, parse_specs
 from foxtrot.market_data.config import MarketDataSettings
 from foxtrot.market_data.service import Ingestor, Replayer, open_replay
 
-__all__ = ["create_app"]
+__all__ = ["MIGRATIONS", "SCHEMA", "create_app"]
+
+MIGRATIONS = str(files("foxtrot.market_data") / "migrations")
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +29,13 @@ log = logging.getLogger(__name__)
 def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
     """Wire ingest, replay and bar building to NATS and serve the ops endpoints."""
     settings = settings or MarketDataSettings()
-    runtime = ServiceRuntime.create("market_data", settings)
+    # History needs PostgreSQL; without DATABASE_URL the service publishes but keeps none.
+    runtime = ServiceRuntime.create("market_data", settings, database=bool(settings.database_url))
     publish = Publisher(runtime.broker)
+    if runtime.engine is not None:
+        handlers.register_history(runtime.consumers, BarStore(runtime.engine))
+    else:
+        log.warning("no DATABASE_URL: bars are published but not kept in the history")
     specs = parse_specs(settings.bar_specs)
     empty = settings.empty_bar_policy()
     # Live input is timed by the wall clock, a replay by its records: separate builders.

@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from foxtrot.common import subjects
 from foxtrot.common.consumers import Consumers, Delivery
-from foxtrot.common.messages.v1 import IngestBar, IngestTrade
-from foxtrot.common.streams import MD_INGEST
+from foxtrot.common.messages.v1 import Bar, BarsQuery, IngestBar, IngestTrade, QueryFailed
+from foxtrot.common.streams import MARKET_DATA, MD_INGEST
+from foxtrot.market_data.adapters.bar_store import BarStore
 from foxtrot.market_data.service import Ingestor
 
-__all__ = ["register"]
+__all__ = ["register", "register_history"]
+
+
+def register_history(consumers: Consumers, store: BarStore) -> None:
+    """Write every published bar to the history (shared by replicas: each bar once) and
+    answer history queries."""
+    consumers.durable_batch(
+        subjects.MD_ALL_BARS,
+        stream=MARKET_DATA,
+        durable="market-data-history-bars",
+        decode=Bar.from_json,
+        handle=store.insert,
+        batch_size=500,
+    )
+    consumers.respond(
+        subjects.QRY_MD_BARS,
+        decode=BarsQuery.model_validate_json,
+        respond=store.query,
+        error_reply=lambda error: QueryFailed(error=error),
+    )
 
 
 def register(consumers: Consumers, ingestor: Ingestor) -> None:

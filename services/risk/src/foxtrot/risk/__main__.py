@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from foxtrot.common.runtime import serve
+from foxtrot.common.runtime import run_service
 from foxtrot.risk.app import create_app
 from foxtrot.risk.config import RiskSettings
 
 
 def main() -> None:
     """Run until SIGTERM."""
-    settings = RiskSettings()
-    serve(create_app(settings), settings)
+    run_service(create_app, RiskSettings())
 
 
 if __name__ == "__main__":

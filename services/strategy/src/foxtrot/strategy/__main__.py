@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from foxtrot.common.runtime import serve
+from foxtrot.common.runtime import run_service
 from foxtrot.strategy.app import create_app
 from foxtrot.strategy.config import StrategySettings
 
 
 def main() -> None:
     """Run until SIGTERM."""
-    settings = StrategySettings()
-    serve(create_app(settings), settings)
+    run_service(create_app, StrategySettings())
 
 
 if __name__ == "__main__":

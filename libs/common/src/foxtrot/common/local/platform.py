@@ -35,7 +35,7 @@ DEFAULT_PORTS: Final = {
     "execution": 8083,
     "market_data": 8084,
 }
-STATEFUL: Final = frozenset({"execution"})
+STATEFUL: Final = frozenset({"execution", "market_data"})
 
 
 @dataclass

@@ -31,6 +31,9 @@ from foxtrot.common.messages.v1.portfolio import (
     position_event_from_core,
 )
 from foxtrot.common.messages.v1.queries import (
+    BarsQuery,
+    BarsReply,
+    HistoricalBar,
     OrdersQuery,
     OrdersReply,
     OrderView,
@@ -47,7 +50,10 @@ __all__ = [
     "AccountBalance",
     "AccountState",
     "Bar",
+    "BarsQuery",
+    "BarsReply",
     "CancelOrder",
+    "HistoricalBar",
     "IngestBar",
     "IngestTrade",
     "Message",
@@ -104,4 +110,6 @@ MODELS: tuple[type[BaseModel], ...] = (
     PositionsQuery,
     PositionsReply,
     QueryFailed,
+    BarsQuery,
+    BarsReply,
 )

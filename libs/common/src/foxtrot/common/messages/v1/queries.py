@@ -10,6 +10,9 @@ from foxtrot.common.messages.v1.types import DecimalStr, InstrumentIdStr, Token,
 from foxtrot.core.enums import OrderSide, OrderStatus, OrderType, PositionSide, TimeInForce
 
 __all__ = [
+    "BarsQuery",
+    "BarsReply",
+    "HistoricalBar",
     "OrderView",
     "OrdersQuery",
     "OrdersReply",
@@ -103,3 +106,44 @@ class QueryFailed(_Frozen):
 
     type: Literal["QueryFailed"] = "QueryFailed"
     error: str
+
+
+class BarsQuery(_Frozen):
+    """Ask market data for stored bars of one instrument and spec, oldest first.
+
+    Subject: ``qry.v1.md.bars``. Page with ``after_ts``: pass the previous reply's
+    ``next_after_ts`` until it is null.
+    """
+
+    instrument_id: InstrumentIdStr
+    spec: str = Field(pattern=r"^[1-9][0-9]*(s|m|h|d|t|v|q)$", examples=["1m"])
+    start_ns: UnixNanos | None = Field(default=None, description="bars closing at or after")
+    end_ns: UnixNanos | None = Field(default=None, description="bars closing before")
+    after_ts: UnixNanos | None = Field(default=None, description="page: bars closing after")
+    limit: int = Field(default=1000, ge=1, le=5000)
+
+
+class HistoricalBar(_Frozen):
+    """One stored bar."""
+
+    ts_open: UnixNanos | None
+    ts_event: UnixNanos
+    open: DecimalStr
+    high: DecimalStr
+    low: DecimalStr
+    close: DecimalStr
+    volume: DecimalStr
+    vwap: DecimalStr | None
+    trade_count: int | None
+
+
+class BarsReply(_Frozen):
+    """Stored bars matching a query."""
+
+    type: Literal["BarsReply"] = "BarsReply"
+    instrument_id: str
+    spec: str
+    bars: tuple[HistoricalBar, ...]
+    next_after_ts: UnixNanos | None = Field(
+        default=None, description="pass as after_ts for the next page; null on the last page"
+    )

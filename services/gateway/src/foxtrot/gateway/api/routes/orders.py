@@ -11,7 +11,7 @@ from foxtrot.common.messages.v1 import OrdersQuery, OrdersReply, OrderView
 from foxtrot.core.enums import OrderStatus
 from foxtrot.gateway.api.deps import BrokerDep, SettingsDep
 from foxtrot.gateway.api.schemas import OrderAccepted, OrderRequest
-from foxtrot.gateway.service import ask_execution, submit_order
+from foxtrot.gateway.service import ask, submit_order
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -33,8 +33,8 @@ async def list_orders(
         limit=limit,
         before_seq=before_seq,
     )
-    reply = await ask_execution(
-        broker, subjects.QRY_EXEC_ORDERS, query, OrdersReply, settings.query_timeout_s
+    reply = await ask(
+        broker, "execution", subjects.QRY_EXEC_ORDERS, query, OrdersReply, settings.query_timeout_s
     )
     return list(reply.orders)
 

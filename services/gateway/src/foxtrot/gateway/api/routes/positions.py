@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from foxtrot.common import subjects
 from foxtrot.common.messages.v1 import PositionsQuery, PositionsReply, PositionView
 from foxtrot.gateway.api.deps import BrokerDep, SettingsDep
-from foxtrot.gateway.service import ask_execution
+from foxtrot.gateway.service import ask
 
 router = APIRouter(prefix="/v1/positions", tags=["positions"])
 
@@ -23,7 +23,12 @@ async def list_positions(
     query = PositionsQuery(
         strategy_id=strategy_id, instrument_id=instrument_id, include_flat=include_flat
     )
-    reply = await ask_execution(
-        broker, subjects.QRY_EXEC_POSITIONS, query, PositionsReply, settings.query_timeout_s
+    reply = await ask(
+        broker,
+        "execution",
+        subjects.QRY_EXEC_POSITIONS,
+        query,
+        PositionsReply,
+        settings.query_timeout_s,
     )
     return list(reply.positions)

@@ -1,0 +1,1 @@
+"""Market data's Alembic migrations (schema ``market_data``)."""
