@@ -30,6 +30,7 @@ BARS = (
     / "ftx_BTC-PERP_1m_2021-12-31_2022-02-01.csv"
 )
 INSTRUMENT = "BTC-PERP.FTX"
+REPLAYED = 2000  # bars the platform replays
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ async def platform(
     running = platform_factory(
         replay_source=source,
         replay_speed=0.0,
-        replay_limit=2000,
+        replay_limit=REPLAYED,
         service_env={
             "risk": {"FOXTROT_MAX_ORDER_QUANTITY": "10", "FOXTROT_MAX_ORDER_NOTIONAL": "100000"},
             "market_data": {"FOXTROT_REPLAY_INSTRUMENT_ID": INSTRUMENT},
@@ -67,32 +68,56 @@ def _trace_id(message: Msg) -> str:
     return message.headers["traceparent"].split("-")[1]
 
 
-async def _settled_orders(api: httpx.AsyncClient, strategy_id: str) -> list[dict[str, Any]]:
-    """The strategy's orders once the replay is over and nothing changes any more."""
-    previous: list[dict[str, Any]] | None = None
+# Every durable consumer on the path of the strategy's orders, by stream.
+_ORDER_PATH = {
+    "FOXTROT_MARKET_DATA": ("strategy-sma-cross-1-bars",),
+    "FOXTROT_COMMANDS": ("risk-submit-order", "execution-submit-order"),
+    "FOXTROT_EVENTS": ("strategy-sma-cross-1-orders",),
+}
 
-    async def stable() -> list[dict[str, Any]] | None:
-        nonlocal previous
+
+async def _drained(nats_url: str) -> bool:
+    """True once the whole replay is in the stream and no consumer on the order path has
+    anything left to process: from then on the strategy's orders cannot change."""
+    client = await nats.connect(nats_url)
+    try:
+        js = client.jetstream()
+        if (await js.stream_info("FOXTROT_MARKET_DATA")).state.messages < REPLAYED:
+            return False
+        for stream, consumers in _ORDER_PATH.items():
+            for name in consumers:
+                info = await js.consumer_info(stream, name)
+                if info.num_pending or info.num_ack_pending:
+                    return False
+        return True
+    finally:
+        await client.close()
+
+
+async def _settled_orders(
+    api: httpx.AsyncClient, nats_url: str, strategy_id: str
+) -> list[dict[str, Any]]:
+    """The strategy's orders once the replay has been fully processed."""
+
+    async def settled() -> list[dict[str, Any]] | None:
+        if not await _drained(nats_url):
+            return None
         response = await api.get("/v1/orders", params={"strategy_id": strategy_id, "limit": 1000})
         response.raise_for_status()
-        current = response.json()
-        settled = (
-            previous == current
-            and len(current) >= 4
-            and all(o["status"] == "FILLED" for o in current)
-        )
-        previous = current
-        return current if settled else None
+        current: list[dict[str, Any]] = response.json()
+        done = len(current) >= 4 and all(o["status"] == "FILLED" for o in current)
+        return current if done else None
 
-    result: list[dict[str, Any]] = await _until(stable, what="the strategy's orders to settle")
+    result: list[dict[str, Any]] = await _until(settled, what="the strategy's orders to settle")
     return result
 
 
 async def test_replayed_bars_drive_the_strategy_through_risk_to_filled_orders_and_positions(
-    platform: LocalPlatform,
+    platform: LocalPlatform, infrastructure: Infrastructure
 ) -> None:
     async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as api:
-        orders = list(reversed(await _settled_orders(api, "sma-cross-1")))
+        settled = await _settled_orders(api, infrastructure.nats_url, "sma-cross-1")
+        orders = list(reversed(settled))
         sides = [o["side"] for o in orders]
         assert sides[0] == "BUY"
         assert all(a != b for a, b in itertools.pairwise(sides)), sides
@@ -113,9 +138,11 @@ async def test_replayed_bars_drive_the_strategy_through_risk_to_filled_orders_an
         assert Decimal(position["commissions"]) == fees
 
 
-async def test_a_manual_order_goes_through_risk_and_is_filled(platform: LocalPlatform) -> None:
+async def test_a_manual_order_goes_through_risk_and_is_filled(
+    platform: LocalPlatform, infrastructure: Infrastructure
+) -> None:
     async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as api:
-        await _settled_orders(api, "sma-cross-1")  # market data has arrived
+        await _settled_orders(api, infrastructure.nats_url, "sma-cross-1")  # prices known
         response = await api.post(
             "/v1/orders",
             json={
@@ -154,7 +181,7 @@ async def test_risk_denies_orders_over_the_quantity_and_notional_limits_with_a_r
     commands = await client.subscribe("cmd.v1.risk.submit_order")
     try:
         async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as api:
-            await _settled_orders(api, "sma-cross-1")
+            await _settled_orders(api, infrastructure.nats_url, "sma-cross-1")
             for cid, quantity in (("too-big", "50"), ("too-rich", "5")):
                 response = await api.post(
                     "/v1/orders",
