@@ -12,6 +12,7 @@ itself, which is all NATS lets it send.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -90,15 +91,21 @@ class Consumers:
             deliver_policy=DeliverPolicy.ALL,
         )
 
+        # FastStream hands each message of a fetched batch to its own task; the lock makes
+        # them run one at a time in the order fetched (tasks start in that order and
+        # asyncio's lock is FIFO), so a replica processes its stream in stream order.
+        in_order = asyncio.Lock()
+
         async def on_message(msg: NatsMessage) -> None:
-            raw = msg.raw_message
-            attempt = raw.metadata.num_delivered
-            if await self._process(sub, msg.body, raw.subject, raw.headers or {}, attempt):
-                await raw.ack()
-            elif attempt >= self.max_deliver:
-                await raw.term()
-            else:
-                await raw.nak(delay=self.retry_delay_s * attempt)
+            async with in_order:
+                raw = msg.raw_message
+                attempt = raw.metadata.num_delivered
+                if await self._process(sub, msg.body, raw.subject, raw.headers or {}, attempt):
+                    await raw.ack()
+                elif attempt >= self.max_deliver:
+                    await raw.term()
+                else:
+                    await raw.nak(delay=self.retry_delay_s * attempt)
 
         self.broker.subscriber(
             pattern,
