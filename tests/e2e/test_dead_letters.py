@@ -151,3 +151,34 @@ async def test_plain_json_from_a_bare_nats_client_is_normalised_and_republished(
     assert trade["instrument_id"] == "ETHUSDT.BINANCE"
     assert (trade["price"], trade["size"], trade["aggressor_side"]) == ("2301.55", "0.25", "SELLER")
     assert trade["ts_event"] == 1_700_000_000_000_000_000
+
+
+async def test_a_gap_in_ingested_trade_ids_is_published_and_shown_by_the_gateway(
+    platform: LocalPlatform, infrastructure: Infrastructure
+) -> None:
+    client = await nats.connect(infrastructure.nats_url)
+    try:
+        issues = await client.subscribe("md.v1.quality.BINANCE.SOLUSDT")
+        for n, trade_id in enumerate((101, 102, 103, 105)):  # 104 never comes
+            await client.publish(
+                "md.v1.ingest.trade.BINANCE.SOLUSDT",
+                json.dumps(
+                    {
+                        "price": "150.5",
+                        "size": "2",
+                        "ts_event": 1_700_000_000_000_000_000 + n,
+                        "trade_id": str(trade_id),
+                    }
+                ).encode(),
+            )
+        issue = json.loads((await issues.next_msg(timeout=10)).data)
+    finally:
+        await client.close()
+    assert issue["type"] == "DataQualityIssue"
+    assert (issue["kind"], issue["expected_seq"], issue["found_seq"]) == ("SEQUENCE_GAP", 104, 105)
+    async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as api:
+        reply = (await api.get("/v1/quality", params={"instrument_id": "SOLUSDT.BINANCE"})).json()
+    [status] = reply["instruments"]
+    assert status["status"] == "DEGRADED"
+    assert status["counts"]["SEQUENCE_GAP"] == 1
+    assert status["trades"] == 4

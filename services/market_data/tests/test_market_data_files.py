@@ -304,11 +304,11 @@ def test_format_is_detected_from_the_header_of_real_files(path: Path, kind: str)
 
 
 def test_unknown_header_is_refused_naming_file_and_header(tmp_path: Path) -> None:
-    path = write(tmp_path / "quotes.csv", "timestamp,bid,ask\n2013-01-01 22:00:00,86.6,86.7\n")
+    path = write(tmp_path / "quotes.csv", "time,bid,ask,mid\n2013-01-01 22:00:00,86.6,86.7,86.65\n")
     with pytest.raises(ValueError, match="cannot tell the format") as caught:
         detect_format(path)
     assert str(path) in str(caught.value)
-    assert "'timestamp,bid,ask'" in str(caught.value)
+    assert "'time,bid,ask,mid'" in str(caught.value)
 
 
 # --- bar_interval_ns ------------------------------------------------------------------------

@@ -64,6 +64,7 @@ USERS: Final[tuple[NatsUser, ...]] = (
             "md.v1.bar.>",
             "md.v1.book.>",
             "md.v1.instrument.>",
+            "md.v1.quality.>",
             _DLQ.format("market_data"),
         ),
         subscribe=("md.v1.>", "qry.v1.md.>"),

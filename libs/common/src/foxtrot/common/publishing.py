@@ -28,15 +28,22 @@ def now_ns() -> int:
 
 
 class Publisher:
-    """Publishes messages to JetStream and waits for the stream's acknowledgement."""
+    """Publishes messages into a JetStream stream.
 
-    def __init__(self, broker: NatsBroker) -> None:
+    With ``confirm`` (the default, for commands and events) each publish waits for the
+    stream's acknowledgement. Without it (market data, where throughput matters and a
+    lost tick is recovered from the venue, not retried) the message goes out as a plain
+    NATS publish that the stream still captures and still deduplicates by ``Nats-Msg-Id``.
+    """
+
+    def __init__(self, broker: NatsBroker, confirm: bool = True) -> None:
         self.broker = broker
+        self.confirm = confirm
 
     async def __call__(self, subject: str, message: Message, stream: StreamSpec) -> None:
         await self.broker.publish(
             message.to_json(),
             subject,
             headers={"Nats-Msg-Id": str(message.message_id)},
-            stream=stream.name,
+            stream=stream.name if self.confirm else None,
         )

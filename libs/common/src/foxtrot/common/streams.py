@@ -55,7 +55,7 @@ class StreamSpec:
 
 MARKET_DATA: Final = StreamSpec(
     "FOXTROT_MARKET_DATA",
-    ("md.v1.trade.>", "md.v1.quote.>", "md.v1.bar.>", "md.v1.book.>"),
+    ("md.v1.trade.>", "md.v1.quote.>", "md.v1.bar.>", "md.v1.book.>", "md.v1.quality.>"),
     max_age_s=1 * _DAY,
     max_bytes=2 * 1024**3,
 )

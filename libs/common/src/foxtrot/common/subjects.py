@@ -24,6 +24,7 @@ __all__ = [
     "QRY_EXEC_ORDERS",
     "QRY_EXEC_POSITIONS",
     "QRY_MD_BARS",
+    "QRY_MD_QUALITY",
     "RISK_COMMANDS",
     "RISK_MODIFY_ORDER",
     "RISK_SUBMIT_ORDER",
@@ -35,6 +36,7 @@ __all__ = [
     "ingest_trade",
     "order_events",
     "position_events",
+    "quality",
     "quote",
     "risk_events",
     "trade",
@@ -59,6 +61,11 @@ def bar(instrument_id: InstrumentId, spec: str) -> str:
 def book(instrument_id: InstrumentId) -> str:
     """Book deltas and snapshots of one instrument: ``md.v1.book.{venue}.{symbol}``."""
     return f"md.v1.book.{instrument_id.venue}.{instrument_id.symbol}"
+
+
+def quality(instrument_id: InstrumentId) -> str:
+    """Data quality issues of one instrument: ``md.v1.quality.{venue}.{symbol}``."""
+    return f"md.v1.quality.{instrument_id.venue}.{instrument_id.symbol}"
 
 
 def ingest_trade(instrument_id: InstrumentId) -> str:
@@ -116,3 +123,4 @@ DEAD_LETTER_ALL: Final = "dlq.v1.*"
 QRY_EXEC_ORDERS: Final = "qry.v1.exec.orders"
 QRY_EXEC_POSITIONS: Final = "qry.v1.exec.positions"
 QRY_MD_BARS: Final = "qry.v1.md.bars"
+QRY_MD_QUALITY: Final = "qry.v1.md.quality"

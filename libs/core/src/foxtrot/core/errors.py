@@ -1,6 +1,7 @@
 """Errors raised by the pure domain.
 
 DomainError
+├── BookSequenceGap        order book deltas that do not follow on from the book
 ├── InvalidIdentifier      an id that does not parse ("BTCUSDT" without a venue)
 ├── InvalidOrderTransition an event that the order's current state does not allow
 └── InvalidOrder           an order whose fields contradict each other
@@ -8,7 +9,13 @@ DomainError
 
 from __future__ import annotations
 
-__all__ = ["DomainError", "InvalidIdentifier", "InvalidOrder", "InvalidOrderTransition"]
+__all__ = [
+    "BookSequenceGap",
+    "DomainError",
+    "InvalidIdentifier",
+    "InvalidOrder",
+    "InvalidOrderTransition",
+]
 
 
 class DomainError(Exception):
@@ -25,3 +32,7 @@ class InvalidOrder(DomainError, ValueError):
 
 class InvalidOrderTransition(DomainError):
     """An order event that is not allowed in the order's current state."""
+
+
+class BookSequenceGap(DomainError):
+    """Order book deltas that do not follow on from the book they are applied to."""

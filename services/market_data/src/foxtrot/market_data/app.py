@@ -17,6 +17,7 @@ from foxtrot.market_data.adapters.bar_store import BarStore
 from foxtrot.market_data.adapters.tables import SCHEMA
 from foxtrot.market_data.bars import BarBuilder, parse_specs
 from foxtrot.market_data.config import MarketDataSettings
+from foxtrot.market_data.quality import QualityWatch
 from foxtrot.market_data.service import Ingestor, Replayer, open_replay
 
 __all__ = ["MIGRATIONS", "SCHEMA", "create_app"]
@@ -31,7 +32,9 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
     settings = settings or MarketDataSettings()
     # History needs PostgreSQL; without DATABASE_URL the service publishes but keeps none.
     runtime = ServiceRuntime.create("market_data", settings, database=bool(settings.database_url))
-    publish = Publisher(runtime.broker)
+    # Market data is published unconfirmed: the stream still captures and deduplicates it,
+    # and a lost tick is made good by the venue's next one, not by a retry.
+    publish = Publisher(runtime.broker, confirm=False)
     if runtime.engine is not None:
         handlers.register_history(runtime.consumers, BarStore(runtime.engine))
     else:
@@ -39,16 +42,19 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
     specs = parse_specs(settings.bar_specs)
     empty = settings.empty_bar_policy()
     # Live input is timed by the wall clock, a replay by its records: separate builders.
-    ingestor = Ingestor(publish, BarBuilder(specs, empty) if specs else None)
+    live_quality, replay_quality = QualityWatch(publish), QualityWatch(publish)
+    ingestor = Ingestor(publish, BarBuilder(specs, empty) if specs else None, live_quality)
     handlers.register(runtime.consumers, ingestor)
+    handlers.register_quality(runtime.consumers, live_quality, replay_quality)
     tasks: list[asyncio.Task[None]] = []
 
-    async def close_live_bars() -> None:
+    async def every_second() -> None:
+        # Closes live bars on time and notices stale feeds, on the wall clock.
         while True:
             await asyncio.sleep(1.0 - (time.time() % 1.0))  # on the second
             await ingestor.on_time(now_ns())
 
-    runners = [close_live_bars] if specs else []
+    runners = [every_second]
     if settings.replay_source:
         replayer = Replayer(
             publish,
@@ -57,6 +63,7 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
             settings.replay_limit,
             settings.replay_source,
             BarBuilder(specs, empty) if specs else None,
+            replay_quality,
         )
         runners.append(replayer.run)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from foxtrot.common.settings import ServiceSettings
 from foxtrot.core.aggregation import EmptyBarPolicy
+from foxtrot.market_data.adapters.files import FileFormat
+from foxtrot.market_data.adapters.readers.parsing import parse_time_ns
 from foxtrot.market_data.bars import parse_specs
 
 __all__ = ["MarketDataSettings"]
@@ -17,19 +19,32 @@ __all__ = ["MarketDataSettings"]
 class MarketDataSettings(ServiceSettings):
     """What to replay and how fast.
 
-    ``FOXTROT_REPLAY_SOURCE`` is a path to a bar or trade file, ``synthetic`` for a seeded
-    random walk, or empty for no replay (ingest only).
+    ``FOXTROT_REPLAY_SOURCE`` is a path to a trade, quote, bar or order book file (see
+    docs/market-data-files.md), ``synthetic`` for a seeded random walk, or empty for no
+    replay (ingest only). ``FOXTROT_REPLAY_START`` / ``FOXTROT_REPLAY_END`` (ISO-8601, naive
+    meaning UTC, or integer nanoseconds) keep the records with start <= ts_event < end.
     """
 
     http_port: int = 8084
     replay_source: str = ""
-    replay_format: Literal["auto", "bars_csv", "tardis_trades"] = "auto"
-    replay_instrument_id: str = "BTC-PERP.FTX"
+    replay_format: Literal["auto"] | FileFormat = Field(
+        default="auto", description="the file's format; auto: judged from the file"
+    )
+    replay_instrument_id: str = Field(
+        default="BTC-PERP.FTX",
+        description="instrument of the records of a file that names none (all but Tardis, generic)",
+    )
     replay_bar_spec: str = "1m"
     replay_speed: float = Field(
         default=0.0, ge=0, description="1 = real time, 60 = 60x, 0 = as fast as possible"
     )
     replay_limit: int | None = Field(default=None, ge=1, description="stop after N records")
+    replay_start: int | None = Field(
+        default=None, description="replay records from this time on (UTC ns; ISO-8601 accepted)"
+    )
+    replay_end: int | None = Field(
+        default=None, description="replay records before this time (UTC ns; ISO-8601 accepted)"
+    )
     bar_specs: str = Field(
         default="1m",
         description="bars to build from trades and quotes, e.g. 1m,5m,100t,10v (empty: none)",
@@ -44,6 +59,20 @@ class MarketDataSettings(ServiceSettings):
     def _specs_parse(cls, value: str) -> str:
         parse_specs(value)  # fail at start-up, saying which spec is wrong
         return value
+
+    @field_validator("replay_start", "replay_end", mode="before")
+    @classmethod
+    def _time_parses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_time_ns(value) if value.strip() else None
+        return value
+
+    @model_validator(mode="after")
+    def _window_is_ordered(self) -> MarketDataSettings:
+        start, end = self.replay_start, self.replay_end
+        if start is not None and end is not None and end <= start:
+            raise ValueError(f"replay_end must be after replay_start {start}, was {end}")
+        return self
 
     def empty_bar_policy(self) -> EmptyBarPolicy:
         """The aggregators' policy for intervals without trades."""

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from foxtrot.common import subjects
 from foxtrot.common.consumers import Consumers, Delivery
-from foxtrot.common.messages.v1 import Bar, BarsQuery, IngestBar, IngestTrade, QueryFailed
+from foxtrot.common.messages.v1 import (
+    Bar,
+    BarsQuery,
+    IngestBar,
+    IngestTrade,
+    QualityQuery,
+    QualityReply,
+    QueryFailed,
+)
 from foxtrot.common.streams import MARKET_DATA, MD_INGEST
 from foxtrot.market_data.adapters.bar_store import BarStore
+from foxtrot.market_data.quality import QualityWatch, quality_reply
 from foxtrot.market_data.service import Ingestor
 
-__all__ = ["register", "register_history"]
+__all__ = ["register", "register_history", "register_quality"]
 
 
 def register_history(consumers: Consumers, store: BarStore) -> None:
@@ -27,6 +36,20 @@ def register_history(consumers: Consumers, store: BarStore) -> None:
         subjects.QRY_MD_BARS,
         decode=BarsQuery.model_validate_json,
         respond=store.query,
+        error_reply=lambda error: QueryFailed(error=error),
+    )
+
+
+def register_quality(consumers: Consumers, *watches: QualityWatch) -> None:
+    """Answer quality status queries from what the watches have seen."""
+
+    async def respond(query: QualityQuery) -> QualityReply:
+        return quality_reply(query, *watches)
+
+    consumers.respond(
+        subjects.QRY_MD_QUALITY,
+        decode=QualityQuery.model_validate_json,
+        respond=respond,
         error_reply=lambda error: QueryFailed(error=error),
     )
 

@@ -15,20 +15,27 @@ from pydantic import ValidationError
 
 from foxtrot.common import subjects
 from foxtrot.common.errors import MalformedMessage
-from foxtrot.common.messages.v1 import Bar, IngestBar, IngestTrade, Message, TradeTick
+from foxtrot.common.messages.v1 import (
+    Bar,
+    IngestBar,
+    IngestTrade,
+    Message,
+    OrderBookDeltas,
+    QuoteTick,
+    TradeTick,
+)
 from foxtrot.common.publishing import Publisher, derived_id, now_ns
 from foxtrot.common.streams import MARKET_DATA
 from foxtrot.core import data as core
+from foxtrot.core.book import OrderBookDeltas as CoreOrderBookDeltas
 from foxtrot.core.errors import InvalidIdentifier
 from foxtrot.core.identifiers import InstrumentId, TradeId
-from foxtrot.market_data.adapters.files import (
-    detect_format,
-    read_bars_csv,
-    read_tardis_trades,
-)
+from foxtrot.market_data.adapters.files import detect_format, read_records
 from foxtrot.market_data.adapters.synthetic import synthetic_bars
 from foxtrot.market_data.bars import BarBuilder
 from foxtrot.market_data.config import MarketDataSettings
+from foxtrot.market_data.quality import QualityWatch
+from foxtrot.market_data.window import within
 
 __all__ = ["Ingestor", "Replayer", "open_replay"]
 
@@ -36,15 +43,16 @@ log = logging.getLogger(__name__)
 PUBLISHED = Counter(
     "foxtrot_market_data_published", "Market data messages published", ["kind", "source"]
 )
-Record = core.Bar | core.TradeTick
+Record = core.Bar | core.TradeTick | core.QuoteTick | CoreOrderBookDeltas
 
 
 def open_replay(settings: MarketDataSettings) -> Iterable[Record]:
-    """The records the settings ask to replay."""
+    """The records the settings ask to replay, from replay_start to replay_end."""
     instrument = InstrumentId.parse(settings.replay_instrument_id)
+    records: Iterable[Record]
     if settings.replay_source == "synthetic":
         start = (now_ns() // 60_000_000_000 - settings.synthetic_count) * 60_000_000_000
-        return synthetic_bars(
+        records = synthetic_bars(
             instrument,
             settings.replay_bar_spec,
             settings.synthetic_seed,
@@ -52,17 +60,18 @@ def open_replay(settings: MarketDataSettings) -> Iterable[Record]:
             settings.synthetic_start_price,
             start,
         )
-    path = Path(settings.replay_source)
-    kind = detect_format(path) if settings.replay_format == "auto" else settings.replay_format
-    if kind == "tardis_trades":
-        return read_tardis_trades(path)
-    return read_bars_csv(path, instrument, settings.replay_bar_spec)
+    else:
+        path = Path(settings.replay_source)
+        kind = detect_format(path) if settings.replay_format == "auto" else settings.replay_format
+        records = read_records(path, kind, instrument, settings.replay_bar_spec)
+    return within(records, settings.replay_start, settings.replay_end)
 
 
 # Root of market data records' message ids. An id is derived from what the record is
-# (instrument and trade id; instrument, spec and close time), so a record replayed again,
-# redelivered or re-sent by an external publisher carries the same id, and JetStream's
-# duplicate window drops the copy.
+# (instrument and trade id; instrument, spec and close time; instrument, time and prices of a
+# quote, as venues send several quotes in one millisecond; instrument, kind and sequence of a
+# book batch), so a record replayed again, redelivered or re-sent by an external publisher
+# carries the same id, and JetStream's duplicate window drops the copy.
 _RECORD_IDS: Final = uuid.UUID("3b0b8f4e-98a5-4d0e-a9a7-5a3f0c1f2d61")
 
 
@@ -74,6 +83,27 @@ def _publishable(record: Record, ts_init: int) -> tuple[str, Message]:
         return subjects.bar(record.instrument_id, record.spec), bar.model_copy(
             update={"ts_init": ts_init}
         )
+    if isinstance(record, core.QuoteTick):
+        key = (
+            f"quote:{record.instrument_id}:{record.ts_event}:{record.bid_price}:"
+            f"{record.ask_price}:{record.bid_size}:{record.ask_size}"
+        )
+        quote = QuoteTick(
+            message_id=derived_id(_RECORD_IDS, key),
+            instrument_id=str(record.instrument_id),
+            bid_price=record.bid_price,
+            ask_price=record.ask_price,
+            bid_size=record.bid_size,
+            ask_size=record.ask_size,
+            ts_event=record.ts_event,
+            ts_init=ts_init,
+        )
+        return subjects.quote(record.instrument_id), quote
+    if isinstance(record, CoreOrderBookDeltas):
+        kind = "snapshot" if record.is_snapshot else "deltas"
+        key = f"book:{record.instrument_id}:{kind}:{record.sequence}"
+        book = OrderBookDeltas.from_core(record, message_id=derived_id(_RECORD_IDS, key))
+        return subjects.book(record.instrument_id), book.model_copy(update={"ts_init": ts_init})
     key = f"trade:{record.instrument_id}:{record.trade_id}"
     trade = TradeTick.from_core(record, message_id=derived_id(_RECORD_IDS, key))
     return subjects.trade(record.instrument_id), trade.model_copy(update={"ts_init": ts_init})
@@ -94,6 +124,7 @@ class Replayer:
         limit: int | None,
         source: str,
         bars: BarBuilder | None = None,
+        quality: QualityWatch | None = None,
     ) -> None:
         self.publish = publish
         self.records = records
@@ -101,6 +132,7 @@ class Replayer:
         self.limit = limit
         self.source = source
         self.bars = bars
+        self.quality = quality
         self.published = 0
 
     async def run(self) -> None:
@@ -118,8 +150,10 @@ class Replayer:
                     await asyncio.sleep(delay)
             await self._send(record)
             self.published += 1
-            if self.bars is not None and isinstance(record, core.TradeTick):
-                for bar in self.bars.on_trade(record):
+            if self.quality is not None:
+                await _check(self.quality, record)
+            if self.bars is not None:
+                for bar in self._bars_of(record, self.bars):
                     await self._send(bar)
         if self.bars is not None:
             for bar in self.bars.finish():
@@ -130,6 +164,15 @@ class Replayer:
             extra={"published": self.published},
         )
 
+    @staticmethod
+    def _bars_of(record: Record, bars: BarBuilder) -> list[core.Bar]:
+        # Bars are built from trades and quotes; a file's bars and book batches pass through.
+        if isinstance(record, core.TradeTick):
+            return bars.on_trade(record)
+        if isinstance(record, core.QuoteTick):
+            return bars.on_quote(record)
+        return []
+
     async def _send(self, record: Record) -> None:
         subject, message = _publishable(record, now_ns())
         await self.publish(subject, message, MARKET_DATA)
@@ -139,15 +182,23 @@ class Replayer:
 class Ingestor:
     """Validates plain-JSON input from external publishers and republishes it normalised."""
 
-    def __init__(self, publish: Publisher, bars: BarBuilder | None = None) -> None:
+    def __init__(
+        self,
+        publish: Publisher,
+        bars: BarBuilder | None = None,
+        quality: QualityWatch | None = None,
+    ) -> None:
         self.publish = publish
         self.bars = bars
+        self.quality = quality
 
     async def on_time(self, now: int) -> None:
-        """Publish the live bars that ended by ``now`` (the wall clock)."""
+        """Publish the live bars that ended by ``now`` and check feeds for staleness."""
         if self.bars is not None:
             for bar in self.bars.on_time(now):
                 await self._send(bar, now)
+        if self.quality is not None:
+            await self.quality.on_time(now)
 
     async def trade(self, subject: str, payload: IngestTrade) -> None:
         """Republish an ingested trade on ``md.v1.trade.{venue}.{symbol}``."""
@@ -188,6 +239,8 @@ class Ingestor:
             raise MalformedMessage(source, str(exc)) from exc
         await self.publish(subject, message, MARKET_DATA)
         PUBLISHED.labels(message.type, "ingest").inc()  # type: ignore[attr-defined]
+        if self.quality is not None:
+            await _check(self.quality, record)
         if self.bars is not None and isinstance(record, core.TradeTick):
             for bar in self.bars.on_trade(record):
                 await self._send(bar, now)
@@ -196,6 +249,16 @@ class Ingestor:
         subject, message = _publishable(bar, now)
         await self.publish(subject, message, MARKET_DATA)
         PUBLISHED.labels("Bar", "aggregated").inc()
+
+
+async def _check(quality: QualityWatch, record: Record) -> None:
+    """Run the quality rules on a trade or quote; numeric trade ids are the venue's
+    sequence (Binance and most crypto venues number trades consecutively)."""
+    if isinstance(record, core.TradeTick):
+        sequence = int(record.trade_id) if record.trade_id.isdigit() else None
+        await quality.on_trade(record, sequence)
+    elif isinstance(record, core.QuoteTick):
+        await quality.on_quote(record)
 
 
 def _instrument(subject: str, symbol: str, venue: str) -> InstrumentId:

@@ -1,146 +1,158 @@
-"""Readers for the bar and trade files market data can replay.
+"""Market data files: which format a file is in, and its records.
 
-Formats (see shared/data/SOURCES.md for the real files):
+Formats (``docs/market-data-files.md`` and the reader modules say more; the real files are
+described in shared/data/SOURCES.md):
 
-- ``bars_csv``: a header with ``timestamp,open,high,low,close[,volume]`` (any case; ``Date``
-  also accepted). Timestamps are bar *start* times, naive UTC or with an offset; the bar's
-  ``ts_event`` is its close, start + interval. Gzip is read transparently. A missing volume
-  column gives volume 0.
-- ``tardis_trades``: Tardis.dev trades CSV; ``timestamp`` in microseconds since the epoch,
-  ``side`` the aggressor's.
+=========================  ===========  =========================================================
+format                     records      files
+=========================  ===========  =========================================================
+``bars_csv``               bars         FTX, FXCM bid/ask, CME (gzip), Yahoo daily
+``tardis_trades``          trades       Tardis.dev trades CSV
+``binance_trades_parquet`` trades       Binance spot trades Parquet
+``histdata_quotes``        quotes       HistData.com ASCII ticks (no header, fixed UTC-05:00)
+``truefx_quotes``          quotes       TrueFX ``timestamp,bid,ask``
+``binance_quotes_parquet`` quotes       Binance spot quotes Parquet
+``bybit_book_jsonl``       book deltas  Bybit ``ob500`` JSON Lines
+``binance_depth_csv``      book deltas  Binance futures depth snapshot / update CSV
+``generic_csv``            any          Foxtrot's own schema, the kind named by the header
+=========================  ===========  =========================================================
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from decimal import Decimal
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import Final, Literal, get_args
 
-from foxtrot.core.data import Bar, TradeTick
-from foxtrot.core.enums import AggressorSide
-from foxtrot.core.identifiers import InstrumentId, TradeId
+from foxtrot.core.identifiers import InstrumentId
+from foxtrot.market_data.adapters.readers.bars import bar_interval_ns, read_bars_csv
+from foxtrot.market_data.adapters.readers.books import (
+    BINANCE_DEPTH_HEADER,
+    read_binance_depth,
+    read_bybit_book,
+)
+from foxtrot.market_data.adapters.readers.generic import (
+    MarketRecord,
+    generic_kind,
+    read_generic_csv,
+)
+from foxtrot.market_data.adapters.readers.parquet import parquet_columns
+from foxtrot.market_data.adapters.readers.parsing import open_text
+from foxtrot.market_data.adapters.readers.quotes import (
+    BINANCE_QUOTE_COLUMNS,
+    HISTDATA_LINE,
+    read_binance_quotes_parquet,
+    read_histdata_quotes,
+    read_truefx_quotes,
+)
+from foxtrot.market_data.adapters.readers.trades import (
+    BINANCE_TRADE_COLUMNS,
+    read_binance_trades_parquet,
+    read_tardis_trades,
+)
 
-__all__ = ["bar_interval_ns", "detect_format", "read_bars_csv", "read_tardis_trades"]
+__all__ = [
+    "FORMATS",
+    "FileFormat",
+    "MarketRecord",
+    "bar_interval_ns",
+    "detect_format",
+    "read_bars_csv",
+    "read_records",
+    "read_tardis_trades",
+]
 
-_UNIT_NS = {
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-    "d": 86_400_000_000_000,
-}
-
-
-def bar_interval_ns(spec: str) -> int:
-    """Length of a time-bar spec (``1m``, ``5s``, ``1d``) in nanoseconds."""
-    count, unit = spec[:-1], spec[-1:]
-    if unit not in _UNIT_NS or not count.isdigit() or int(count) == 0:
-        raise ValueError(f"bar spec must be a time interval such as 1m or 5s, was {spec!r}")
-    return int(count) * _UNIT_NS[unit]
-
-
-def _open(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", newline="")
-    return path.open(newline="")
-
-
-def detect_format(path: Path) -> str:
-    """``tardis_trades`` or ``bars_csv``, judged from the header line."""
-    with _open(path) as handle:
-        header = handle.readline().strip().lower()
-    if header.startswith("exchange,symbol,timestamp,local_timestamp"):
-        return "tardis_trades"
-    if "open" in header and "close" in header:
-        return "bars_csv"
-    raise ValueError(f"{path}: cannot tell the format from the header {header!r}")
+FileFormat = Literal[
+    "bars_csv",
+    "tardis_trades",
+    "binance_trades_parquet",
+    "histdata_quotes",
+    "truefx_quotes",
+    "binance_quotes_parquet",
+    "bybit_book_jsonl",
+    "binance_depth_csv",
+    "generic_csv",
+]
+FORMATS: Final[tuple[FileFormat, ...]] = get_args(FileFormat)
 
 
-def _check_width(row: dict[str | None, str | None]) -> None:
-    # csv.DictReader fills a short row with None and files a long row's extras under None.
-    if None in row or None in row.values():
-        fields = sum(1 for k, v in row.items() if k is not None and v is not None)
+def detect_format(path: Path) -> FileFormat:
+    """The format of a file, judged from its extension and first line; ValueError if unknown."""
+    if path.name.lower().endswith(".parquet"):
+        columns = set(parquet_columns(path))
+        if set(BINANCE_TRADE_COLUMNS) <= columns:
+            return "binance_trades_parquet"
+        if set(BINANCE_QUOTE_COLUMNS) <= columns:
+            return "binance_quotes_parquet"
         raise ValueError(
-            f"expected {len([k for k in row if k is not None])} fields as in "
-            f"the header, found {fields + len(row.get(None) or [])}"
+            f"{path}: cannot tell the format from the Parquet columns {sorted(columns)}"
         )
-
-
-def _decimal(row: dict[str, str], column: str) -> Decimal:
-    text = row[column]
-    if text is None:  # csv gives None for fields missing from a short row
-        raise ValueError(f"the row has no {column} field")
     try:
-        return Decimal(text)
-    except ArithmeticError:
-        raise ValueError(f"{column} must be a decimal number, was {text!r}") from None
+        with open_text(path) as handle:
+            first = handle.readline(65_536).strip()
+    except (UnicodeDecodeError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{path}: cannot tell the format, the file is not text ({exc})") from exc
+    found = _format_of_first_line(first)
+    if found is None:
+        raise ValueError(f"{path}: cannot tell the format from the header {first[:200]!r}")
+    return found
 
 
-def _parse_ns(text: str) -> int:
-    moment = datetime.fromisoformat(text.strip())
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    seconds = int(moment.timestamp())
-    return seconds * 1_000_000_000 + moment.microsecond * 1_000
+def _format_of_first_line(first: str) -> FileFormat | None:
+    if first.startswith("{"):
+        return "bybit_book_jsonl" if _is_bybit_book(first) else None
+    if HISTDATA_LINE.match(first):
+        return "histdata_quotes"
+    columns = [column.strip() for column in next(csv.reader([first]), [])]
+    lower = [column.lower() for column in columns]
+    if generic_kind(columns) is not None:
+        return "generic_csv"
+    if lower[:4] == ["exchange", "symbol", "timestamp", "local_timestamp"]:
+        return "tardis_trades"
+    if ",".join(lower) == BINANCE_DEPTH_HEADER:
+        return "binance_depth_csv"
+    if lower == ["timestamp", "bid", "ask"]:
+        return "truefx_quotes"
+    if {"open", "high", "low", "close"} <= set(lower):
+        return "bars_csv"
+    return None
 
 
-def read_bars_csv(path: Path, instrument_id: InstrumentId, spec: str) -> Iterator[Bar]:
-    """Bars from a CSV with a timestamp,open,high,low,close[,volume] header."""
-    interval = bar_interval_ns(spec)
-    with _open(path) as handle:
-        reader = csv.DictReader(handle)
-        columns = {name.lower().strip(): name for name in reader.fieldnames or ()}
-        stamp = columns.get("timestamp") or columns.get("timestamp_utc") or columns.get("date")
-        if stamp is None:
-            raise ValueError(f"{path}: no timestamp/date column in {reader.fieldnames}")
-        volume = columns.get("volume")
-        for line, row in enumerate(reader, start=2):
-            try:
-                _check_width(row)
-                ts = _parse_ns(row[stamp]) + interval
-                yield Bar(
-                    instrument_id,
-                    spec,
-                    _decimal(row, columns["open"]),
-                    _decimal(row, columns["high"]),
-                    _decimal(row, columns["low"]),
-                    _decimal(row, columns["close"]),
-                    _decimal(row, volume) if volume else Decimal(0),
-                    ts,
-                    ts,
-                )
-            except (KeyError, ValueError, ArithmeticError) as exc:
-                raise ValueError(f"{path}:{line}: {exc}") from exc
+def _is_bybit_book(line: str) -> bool:
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return False
+    return (
+        isinstance(message, dict)
+        and str(message.get("topic", "")).startswith("orderbook.")
+        and isinstance(message.get("data"), dict)
+    )
 
 
-def read_tardis_trades(path: Path, venue: str | None = None) -> Iterator[TradeTick]:
-    """Trades from a Tardis.dev trades CSV."""
-    with _open(path) as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            try:
-                _check_width(row)
-                ts = int(row["timestamp"]) * 1_000
-                instrument = InstrumentId(row["symbol"], venue or row["exchange"].upper())
-                side = (
-                    AggressorSide.BUYER
-                    if row["side"] == "buy"
-                    else (
-                        AggressorSide.SELLER
-                        if row["side"] == "sell"
-                        else AggressorSide.NO_AGGRESSOR
-                    )
-                )
-                yield TradeTick(
-                    instrument,
-                    _decimal(row, "price"),
-                    _decimal(row, "amount"),
-                    side,
-                    TradeId(row["id"]),
-                    ts,
-                    ts,
-                )
-            except (KeyError, ValueError, ArithmeticError) as exc:
-                raise ValueError(f"{path}:{line}: {exc}") from exc
+def read_records(
+    path: Path, kind: FileFormat, instrument_id: InstrumentId, bar_spec: str
+) -> Iterator[MarketRecord]:
+    """The records of a file in format ``kind``.
+
+    ``instrument_id`` names the instrument of files that do not (all but Tardis and generic
+    CSV); ``bar_spec`` is the interval of a ``bars_csv`` file's bars.
+    """
+    readers: dict[FileFormat, Callable[[], Iterator[MarketRecord]]] = {
+        "bars_csv": lambda: read_bars_csv(path, instrument_id, bar_spec),
+        "tardis_trades": lambda: read_tardis_trades(path),
+        "binance_trades_parquet": lambda: read_binance_trades_parquet(path, instrument_id),
+        "histdata_quotes": lambda: read_histdata_quotes(path, instrument_id),
+        "truefx_quotes": lambda: read_truefx_quotes(path, instrument_id),
+        "binance_quotes_parquet": lambda: read_binance_quotes_parquet(path, instrument_id),
+        "bybit_book_jsonl": lambda: read_bybit_book(path, instrument_id),
+        "binance_depth_csv": lambda: read_binance_depth(path, instrument_id),
+        "generic_csv": lambda: read_generic_csv(path),
+    }
+    if kind not in readers:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, was {kind!r}")
+    return readers[kind]()

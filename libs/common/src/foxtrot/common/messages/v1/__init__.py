@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from foxtrot.common.messages.v1.book import BookDelta, OrderBookDeltas
 from foxtrot.common.messages.v1.envelope import Message, new_envelope
 from foxtrot.common.messages.v1.ingest import IngestBar, IngestTrade
 from foxtrot.common.messages.v1.market_data import Bar, QuoteTick, TradeTick
@@ -30,6 +31,12 @@ from foxtrot.common.messages.v1.portfolio import (
     PositionOpened,
     position_event_from_core,
 )
+from foxtrot.common.messages.v1.quality import (
+    DataQualityIssue,
+    InstrumentQuality,
+    QualityQuery,
+    QualityReply,
+)
 from foxtrot.common.messages.v1.queries import (
     BarsQuery,
     BarsReply,
@@ -52,13 +59,17 @@ __all__ = [
     "Bar",
     "BarsQuery",
     "BarsReply",
+    "BookDelta",
     "CancelOrder",
+    "DataQualityIssue",
     "HistoricalBar",
     "IngestBar",
     "IngestTrade",
+    "InstrumentQuality",
     "Message",
     "ModifyOrder",
     "OrderAccepted",
+    "OrderBookDeltas",
     "OrderCanceled",
     "OrderDenied",
     "OrderEvent",
@@ -76,6 +87,8 @@ __all__ = [
     "PositionView",
     "PositionsQuery",
     "PositionsReply",
+    "QualityQuery",
+    "QualityReply",
     "QueryFailed",
     "QuoteTick",
     "SubmitOrder",
@@ -89,6 +102,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     TradeTick,
     QuoteTick,
     Bar,
+    OrderBookDeltas,
     IngestTrade,
     IngestBar,
     SubmitOrder,
@@ -112,4 +126,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     QueryFailed,
     BarsQuery,
     BarsReply,
+    DataQualityIssue,
+    QualityQuery,
+    QualityReply,
 )
