@@ -16,7 +16,7 @@ REPLAY ?= $(if $(wildcard $(SHARED_BARS)),$(SHARED_BARS),synthetic)
 SPEED ?= 600
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-unit lint format typecheck schemas nats-config \
+.PHONY: help run test test-unit bench lint format typecheck schemas nats-config \
         docker-build compose-up compose-down clean
 
 help: ## List the verbs
@@ -40,6 +40,9 @@ test: $(BIN)/python ## Run every test (unit, contract, integration, end-to-end)
 
 test-unit: $(BIN)/python ## Run only the tests that need no NATS or PostgreSQL
 	@$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+
+bench: $(BIN)/python ## Benchmarks, each beside a baseline measured in the same run
+	@$(BIN)/python tests/bench/bench_market_data.py
 
 lint: $(BIN)/python ## ruff, mypy, import contracts and the v1 schema check
 	@$(BIN)/ruff check .

@@ -1,0 +1,154 @@
+"""Market data throughput: ticks per second through one market_data replica (ingest,
+validate, normalise, aggregate, publish) beside raw nats-py publish/subscribe of the same
+payloads, measured in the same run on the same NATS server.
+
+    make bench            # or: .venv/bin/python tests/bench/bench_market_data.py [N]
+
+Targets (issue 3): at least 50% of the raw figure and at least 50,000 ticks/s per replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nats
+from nats.aio.msg import Msg
+
+from foxtrot.common.local.embedded import EmbeddedNats
+from foxtrot.common.local.processes import Child, free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+TRADES = (
+    ROOT.parent
+    / "shared"
+    / "data"
+    / "trades"
+    / "tardis_binance-futures_BTCUSDT_trades_2020-02-22.csv"
+)
+INGEST = "md.v1.ingest.trade.BINANCE-FUTURES.BTCUSDT"
+OUT = "md.v1.trade.BINANCE-FUTURES.BTCUSDT"
+
+
+def payloads(count: int) -> list[bytes]:
+    """``count`` plain-JSON trades from the real Tardis file, repeated with fresh ids."""
+    with TRADES.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    out = []
+    for i in range(count):
+        row = rows[i % len(rows)]
+        out.append(
+            json.dumps(
+                {
+                    "price": row["price"],
+                    "size": row["amount"],
+                    "ts_event": int(row["timestamp"]) * 1000 + i,
+                    "trade_id": f"b{i}",
+                    "aggressor_side": "BUYER" if row["side"] == "buy" else "SELLER",
+                }
+            ).encode()
+        )
+    return out
+
+
+async def raw_baseline(url: str, data: list[bytes]) -> float:
+    """Core NATS publish, subscribe and json.loads of the same payloads, in one process."""
+    sub_client, pub_client = await nats.connect(url), await nats.connect(url)
+    done = asyncio.Event()
+    seen = 0
+
+    async def on_message(msg: Msg) -> None:
+        nonlocal seen
+        json.loads(msg.data)
+        seen += 1
+        if seen == len(data):
+            done.set()
+
+    await sub_client.subscribe(
+        "bench.raw", cb=on_message, pending_msgs_limit=-1, pending_bytes_limit=-1
+    )
+    await sub_client.flush()
+    start = time.perf_counter()
+    for payload in data:
+        await pub_client.publish("bench.raw", payload)
+    await pub_client.flush()
+    await asyncio.wait_for(done.wait(), 300)
+    elapsed = time.perf_counter() - start
+    await sub_client.close()
+    await pub_client.close()
+    return len(data) / elapsed
+
+
+async def through_market_data(url: str, data: list[bytes]) -> float:
+    """Publish to md.v1.ingest.*, count the normalised trades market_data publishes."""
+    client = await nats.connect(url)
+    done = asyncio.Event()
+    seen = 0
+
+    async def on_trade(msg: Msg) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == len(data):
+            done.set()
+
+    await client.subscribe(OUT, cb=on_trade, pending_msgs_limit=-1, pending_bytes_limit=-1)
+    await client.flush()
+    start = time.perf_counter()
+    for payload in data:
+        await client.publish(INGEST, payload)
+    await client.flush()
+    try:
+        await asyncio.wait_for(done.wait(), 600)
+    finally:
+        elapsed = time.perf_counter() - start
+        await client.close()
+    return seen / elapsed
+
+
+def main(count: int) -> None:
+    if not TRADES.exists():
+        sys.exit(f"needs {TRADES}")
+    data = payloads(count)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = EmbeddedNats(Path(tmp) / "nats", with_auth=False).start()
+        url = server.url()
+        port = free_port()
+        env = {
+            **os.environ,
+            "NATS_URL": url,
+            "FOXTROT_HTTP_PORT": str(port),
+            "FOXTROT_BAR_SPECS": "1m",
+            "FOXTROT_LOG_LEVEL": "WARNING",
+        }
+        env.pop("DATABASE_URL", None)
+        service = Child(
+            "market_data",
+            [sys.executable, "-m", "foxtrot.market_data"],
+            env=env,
+            log_path=Path(tmp) / "market_data.log",
+        )
+        try:
+            wait_for_port(port, 60, child=service)
+            raw = asyncio.run(raw_baseline(url, data))
+            foxtrot = asyncio.run(through_market_data(url, data))
+        finally:
+            service.stop()
+            server.stop()
+    ratio = foxtrot / raw
+    print(f"market data throughput, {count:,} real BTCUSDT trades, one replica, 2 cores")
+    print(f"  raw nats-py pub/sub + json.loads : {raw:>10,.0f} msg/s   (baseline, same run)")
+    print(f"  through market_data              : {foxtrot:>10,.0f} ticks/s ({ratio:.1%} of raw)")
+    print(
+        f"  targets: >= 50% of raw [{'met' if ratio >= 0.5 else 'NOT met'}], "
+        f">= 50,000 ticks/s [{'met' if foxtrot >= 50_000 else 'NOT met'}]"
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)
