@@ -59,7 +59,8 @@ async def _dead_letters(client: NatsClient, expected: int) -> list[Msg]:
     letters: list[Msg] = []
     try:
         while len(letters) < expected:
-            letters.append(await sub.next_msg(timeout=15))
+            # Longer than any consumer's ack_wait, so a redelivery still counts.
+            letters.append(await sub.next_msg(timeout=40))
     except TimeoutError:
         pass
     finally:
@@ -106,7 +107,9 @@ async def test_garbage_on_every_subscribed_subject_is_dead_lettered_and_nothing_
         assert headers["Foxtrot-Service"] == service
         received[(service, headers["Foxtrot-Source-Subject"])].append(letter.data)
     for service, _pattern, subject in expected:
-        assert sorted(received[(service, subject)]) == sorted(GARBAGE), (service, subject)
+        assert sorted(received[(service, subject)]) == sorted(GARBAGE), (
+            service, subject, len(letters), len(expected) * len(GARBAGE),
+            sorted(k for k in received if k[0] == service))
 
     per_pattern: dict[tuple[str, str], int] = defaultdict(int)
     for service, pattern, _subject in expected:

@@ -128,11 +128,15 @@ class Consumers:
         decode: Decoder[T],
         handle: BatchHandler[T],
         batch_size: int = 500,
-        ack_wait_s: float = 60.0,
+        ack_wait_s: float = 10.0,
     ) -> None:
         """Like :meth:`durable`, but the handler takes up to ``batch_size`` messages at once
         (for bulk writes). Bad items are dead-lettered one by one; if the handler raises, the
-        whole batch is retried, and items that reached ``max_deliver`` are dead-lettered."""
+        whole batch is retried, and items that reached ``max_deliver`` are dead-lettered.
+
+        ``ack_wait_s`` is short because a message the server hands to a fetch whose
+        client-side timeout has just run out is only redelivered after it; it must still
+        cover one batch's handling (a 500-row insert takes milliseconds)."""
         config = ConsumerConfig(
             durable_name=durable,
             filter_subject=pattern,
