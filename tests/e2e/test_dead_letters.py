@@ -108,8 +108,12 @@ async def test_garbage_on_every_subscribed_subject_is_dead_lettered_and_nothing_
         received[(service, headers["Foxtrot-Source-Subject"])].append(letter.data)
     for service, _pattern, subject in expected:
         assert sorted(received[(service, subject)]) == sorted(GARBAGE), (
-            service, subject, len(letters), len(expected) * len(GARBAGE),
-            sorted(k for k in received if k[0] == service))
+            service,
+            subject,
+            len(letters),
+            len(expected) * len(GARBAGE),
+            sorted(k for k in received if k[0] == service),
+        )
 
     per_pattern: dict[tuple[str, str], int] = defaultdict(int)
     for service, pattern, _subject in expected:
