@@ -212,7 +212,6 @@ async def _registered(
         durable="durable-test",
         decode=TradeTick.from_json,
         handle=handle,
-        batch_size=8,
     )
     return await rig.start()
 
@@ -222,3 +221,29 @@ async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.05)
+
+
+async def test_a_durable_subscription_handles_its_stream_in_order(rig: Rig) -> None:
+    seen: list[str] = []
+
+    async def handle(trade: TradeTick, _: Delivery) -> None:
+        # Uneven awaits, as real handlers have: concurrent handling would reorder these.
+        await asyncio.sleep(0.002 if int(trade.trade_id) % 3 == 0 else 0)
+        seen.append(trade.trade_id)
+
+    r = await _registered(rig, handle)
+    for n in range(100):
+        await r.js.publish(
+            f"{r.prefix}.trades",
+            TradeTick(
+                instrument_id="BTCUSDT.BINANCE",
+                price="100",
+                size="1",
+                aggressor_side="BUYER",
+                trade_id=str(n),
+                ts_event=n,
+                ts_init=n,
+            ).to_json(),
+        )
+    await _until(lambda: len(seen) == 100, timeout=30)
+    assert seen == [str(n) for n in range(100)]

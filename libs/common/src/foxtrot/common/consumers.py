@@ -12,7 +12,6 @@ itself, which is all NATS lets it send.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -77,42 +76,42 @@ class Consumers:
         durable: str,
         decode: Decoder[T],
         handle: Handler[T],
-        batch_size: int = 32,
         ack_wait_s: float = 30.0,
     ) -> None:
-        """A JetStream pull consumer shared by every replica of the service (work queue)."""
+        """A JetStream pull consumer shared by every replica of the service (work queue).
+
+        Messages are fetched one at a time: FastStream runs the messages of a fetched batch
+        as concurrent tasks whose middlewares await before the handler starts, so a batch
+        could be handled out of stream order (seen: a trade handled before the three that
+        preceded it). One per fetch keeps each replica in stream order and each message in
+        its own trace. (:meth:`durable_batch` is for handlers that take a list.)
+        """
         sub = _Subscription(pattern, decode, handle)
         config = ConsumerConfig(
             durable_name=durable,
             filter_subject=pattern,
             ack_policy=JsAckPolicy.EXPLICIT,
             ack_wait=ack_wait_s,
-            max_ack_pending=max(1000, batch_size * 4),
+            max_ack_pending=1000,
             deliver_policy=DeliverPolicy.ALL,
         )
 
-        # FastStream hands each message of a fetched batch to its own task; the lock makes
-        # them run one at a time in the order fetched (tasks start in that order and
-        # asyncio's lock is FIFO), so a replica processes its stream in stream order.
-        in_order = asyncio.Lock()
-
         async def on_message(msg: NatsMessage) -> None:
-            async with in_order:
-                raw = msg.raw_message
-                attempt = raw.metadata.num_delivered
-                if await self._process(sub, msg.body, raw.subject, raw.headers or {}, attempt):
-                    await raw.ack()
-                elif attempt >= self.max_deliver:
-                    await raw.term()
-                else:
-                    await raw.nak(delay=self.retry_delay_s * attempt)
+            raw = msg.raw_message
+            attempt = raw.metadata.num_delivered
+            if await self._process(sub, msg.body, raw.subject, raw.headers or {}, attempt):
+                await raw.ack()
+            elif attempt >= self.max_deliver:
+                await raw.term()
+            else:
+                await raw.nak(delay=self.retry_delay_s * attempt)
 
         self.broker.subscriber(
             pattern,
             stream=JStream(stream.name, declare=False),
             durable=durable,
             config=config,
-            pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
+            pull_sub=PullSub(batch_size=1, timeout=1.0),
             inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
             ack_policy=AckPolicy.MANUAL,
             no_reply=True,

@@ -69,7 +69,6 @@ def register(consumers: Consumers, ingestor: Ingestor) -> None:
         durable="market-data-ingest-trade",
         decode=IngestTrade.model_validate_json,
         handle=on_trade,
-        batch_size=256,
     )
     consumers.durable(
         subjects.INGEST_BARS,
@@ -77,5 +76,4 @@ def register(consumers: Consumers, ingestor: Ingestor) -> None:
         durable="market-data-ingest-bar",
         decode=IngestBar.model_validate_json,
         handle=on_bar,
-        batch_size=256,
     )

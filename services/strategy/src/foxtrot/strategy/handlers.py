@@ -30,7 +30,6 @@ def register(consumers: Consumers, host: StrategyHost, settings: StrategySetting
         durable=f"strategy-{sid}-bars",
         decode=Bar.from_json,
         handle=on_bar,
-        batch_size=1,
     )
     consumers.durable(
         subjects.order_events(sid),
