@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import HTTPException, status
 from faststream.nats import NatsBroker
@@ -15,12 +15,21 @@ from foxtrot.common import subjects
 from foxtrot.common.messages.v1 import QueryFailed, SubmitOrder
 from foxtrot.common.publishing import Publisher, now_ns
 from foxtrot.common.streams import COMMANDS
-from foxtrot.core.errors import InvalidOrder
 from foxtrot.gateway.api.schemas import OrderRequest
 
-__all__ = ["ask", "submit_order"]
+__all__ = ["ask", "submit_order", "validated"]
 
 R = TypeVar("R", bound=BaseModel)
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], **fields: Any) -> M:
+    """``model`` built from an HTTP request's fields; a 422 naming each bad field if not."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        detail = exc.errors(include_url=False, include_context=False, include_input=False)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail) from None
 
 
 async def submit_order(
@@ -30,21 +39,14 @@ async def submit_order(
     now = now_ns()
     client_order_id = request.client_order_id or f"M-{uuid.uuid4().hex[:20]}"
     fields = request.model_dump(exclude={"client_order_id", "account_id"})
-    try:
-        command = SubmitOrder(
-            client_order_id=client_order_id,
-            account_id=request.account_id or default_account,
-            ts_event=now,
-            ts_init=now,
-            **fields,
-        )
-    except (ValidationError, InvalidOrder) as exc:
-        errors = (
-            exc.errors(include_url=False, include_context=False, include_input=False)
-            if isinstance(exc, ValidationError)
-            else str(exc)
-        )
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors) from None
+    command = validated(
+        SubmitOrder,
+        client_order_id=client_order_id,
+        account_id=request.account_id or default_account,
+        ts_event=now,
+        ts_init=now,
+        **fields,
+    )
     await Publisher(broker)(subjects.RISK_SUBMIT_ORDER, command, COMMANDS)
     return command
 

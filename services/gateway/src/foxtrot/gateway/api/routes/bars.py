@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import ValidationError
+from fastapi import APIRouter, Query
 
 from foxtrot.common import subjects
 from foxtrot.common.messages.v1 import BarsQuery, BarsReply
 from foxtrot.gateway.api.deps import BrokerDep, SettingsDep
-from foxtrot.gateway.service import ask
+from foxtrot.gateway.service import ask, validated
 
 router = APIRouter(prefix="/v1/bars", tags=["market data"])
 
@@ -26,20 +25,15 @@ async def list_bars(
     after_ts: Annotated[int | None, Query(ge=0, description="page cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> BarsReply:
-    try:
-        query = BarsQuery(
-            instrument_id=instrument_id,
-            spec=spec,
-            start_ns=start_ns,
-            end_ns=end_ns,
-            after_ts=after_ts,
-            limit=limit,
-        )
-    except ValidationError as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=exc.errors(include_url=False, include_context=False, include_input=False),
-        ) from None
+    query = validated(
+        BarsQuery,
+        instrument_id=instrument_id,
+        spec=spec,
+        start_ns=start_ns,
+        end_ns=end_ns,
+        after_ts=after_ts,
+        limit=limit,
+    )
     return await ask(
         broker, "market_data", subjects.QRY_MD_BARS, query, BarsReply, settings.query_timeout_s
     )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import ValidationError
+from fastapi import APIRouter, Query
 
 from foxtrot.common import subjects
 from foxtrot.common.messages.v1 import QualityQuery, QualityReply
 from foxtrot.gateway.api.deps import BrokerDep, SettingsDep
-from foxtrot.gateway.service import ask
+from foxtrot.gateway.service import ask, validated
 
 router = APIRouter(prefix="/v1/quality", tags=["market data"])
 
@@ -21,13 +20,7 @@ async def quality(
     settings: SettingsDep,
     instrument_id: Annotated[str | None, Query(examples=["BTCUSDT.BINANCE"])] = None,
 ) -> QualityReply:
-    try:
-        query = QualityQuery(instrument_id=instrument_id)
-    except ValidationError as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=exc.errors(include_url=False, include_context=False, include_input=False),
-        ) from None
+    query = validated(QualityQuery, instrument_id=instrument_id)
     return await ask(
         broker,
         "market_data",
