@@ -174,9 +174,7 @@ class Replayer:
         return []
 
     async def _send(self, record: Record) -> None:
-        subject, message = _publishable(record, now_ns())
-        await self.publish(subject, message, MARKET_DATA)
-        PUBLISHED.labels(message.type, self.source).inc()  # type: ignore[attr-defined]
+        await _emit(self.publish, record, now_ns(), self.source)
 
 
 class Ingestor:
@@ -196,7 +194,7 @@ class Ingestor:
         """Publish the live bars that ended by ``now`` and check feeds for staleness."""
         if self.bars is not None:
             for bar in self.bars.on_time(now):
-                await self._send(bar, now)
+                await _emit(self.publish, bar, now, "aggregated")
         if self.quality is not None:
             await self.quality.on_time(now)
 
@@ -234,21 +232,21 @@ class Ingestor:
 
     async def _publish(self, source: str, record: Record, now: int) -> None:
         try:
-            subject, message = _publishable(record, now)
+            await _emit(self.publish, record, now, "ingest")
         except ValidationError as exc:
             raise MalformedMessage(source, str(exc)) from exc
-        await self.publish(subject, message, MARKET_DATA)
-        PUBLISHED.labels(message.type, "ingest").inc()  # type: ignore[attr-defined]
         if self.quality is not None:
             await _check(self.quality, record)
         if self.bars is not None and isinstance(record, core.TradeTick):
             for bar in self.bars.on_trade(record):
-                await self._send(bar, now)
+                await _emit(self.publish, bar, now, "aggregated")
 
-    async def _send(self, bar: core.Bar, now: int) -> None:
-        subject, message = _publishable(bar, now)
-        await self.publish(subject, message, MARKET_DATA)
-        PUBLISHED.labels("Bar", "aggregated").inc()
+
+async def _emit(publish: Publisher, record: Record, now: int, source: str) -> None:
+    """Publish a record as its wire message and count it by type and source."""
+    subject, message = _publishable(record, now)
+    await publish(subject, message, MARKET_DATA)
+    PUBLISHED.labels(message.type, source).inc()  # type: ignore[attr-defined]
 
 
 async def _check(quality: QualityWatch, record: Record) -> None:
