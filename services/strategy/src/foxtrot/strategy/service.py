@@ -41,14 +41,14 @@ class StrategyHost:
         self._filled: dict[str, Decimal] = {}
         self._quantities: dict[str, Decimal] = {}
         self._last_bar_ts: int | None = None
-        self._asked: dict[int, SubmitOrder] = {}  # bar ts -> the order it asked for
+        # The order still in flight and the time of the bar that asked for it.
+        self._asked: tuple[int, SubmitOrder] | None = None
 
     async def on_bar(self, bar: Bar) -> None:
         """Show the strategy a bar and submit the order it asks for, if any."""
         if self._last_bar_ts is not None and bar.ts_event <= self._last_bar_ts:
-            again = self._asked.get(bar.ts_event)
-            if again is not None:
-                await self.publish(subjects.RISK_SUBMIT_ORDER, again, COMMANDS)
+            if self._asked is not None and self._asked[0] == bar.ts_event:
+                await self.publish(subjects.RISK_SUBMIT_ORDER, self._asked[1], COMMANDS)
             return
         self._last_bar_ts = bar.ts_event
         spec = self.strategy.on_bar(bar.to_core())
@@ -65,7 +65,7 @@ class StrategyHost:
             ),
         )
         # Kept until the order is over, so that a redelivered bar can send it again.
-        self._asked = {bar.ts_event: command}
+        self._asked = (bar.ts_event, command)
         await self.publish(subjects.RISK_SUBMIT_ORDER, command, COMMANDS)
         log.info(
             "submitted %s %s %s",
@@ -90,8 +90,7 @@ class StrategyHost:
 
     def _end(self, client_order_id: str) -> None:
         self.strategy.on_order_closed(client_order_id)
-        self._asked = {
-            ts: c for ts, c in self._asked.items() if c.client_order_id != client_order_id
-        }
+        if self._asked is not None and self._asked[1].client_order_id == client_order_id:
+            self._asked = None
         self._filled.pop(client_order_id, None)
         self._quantities.pop(client_order_id, None)
