@@ -41,9 +41,13 @@ class Publisher:
         self.confirm = confirm
 
     async def __call__(self, subject: str, message: Message, stream: StreamSpec) -> None:
+        await self.raw(subject, message.to_json(), str(message.message_id), stream)
+
+    async def raw(self, subject: str, payload: bytes, message_id: str, stream: StreamSpec) -> None:
+        """Publish bytes already encoded (an outbox's stored event) under ``message_id``."""
         await self.broker.publish(
-            message.to_json(),
+            payload,
             subject,
-            headers={"Nats-Msg-Id": str(message.message_id)},
+            headers={"Nats-Msg-Id": message_id},
             stream=stream.name if self.confirm else None,
         )

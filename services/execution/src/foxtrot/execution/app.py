@@ -6,6 +6,7 @@ from importlib.resources import files
 
 from fastapi import FastAPI
 
+from foxtrot.common.publishing import Publisher
 from foxtrot.common.runtime import ServiceRuntime
 from foxtrot.common.streams import EVENTS
 from foxtrot.core.venue import SimulatedVenue
@@ -27,12 +28,11 @@ def create_app(settings: ExecutionSettings | None = None) -> FastAPI:
     venue = SimulatedVenue(
         settings.venue, settings.settlement_currency, settings.taker_fee, settings.maker_fee
     )
-    broker = runtime.broker
+
+    publisher = Publisher(runtime.broker)
 
     async def publish(subject: str, payload: bytes, message_id: str) -> None:
-        await broker.publish(
-            payload, subject, headers={"Nats-Msg-Id": message_id}, stream=EVENTS.name
-        )
+        await publisher.raw(subject, payload, message_id, EVENTS)
 
     service = ExecutionService(
         runtime.engine, venue, publish, settings.account_id, settings.starting_balance
