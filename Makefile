@@ -59,7 +59,7 @@ schemas: $(BIN)/python ## Refresh the v1 JSON Schema snapshot (only for compatib
 	@$(BIN)/python -m foxtrot.common.contract write >/dev/null
 	@$(BIN)/python -m foxtrot.common.contract check
 
-nats-config: $(BIN)/python ## Re-render the users block of deploy/nats/nats.conf
+nats-config: $(BIN)/python ## Re-render the ingest mappings and users of deploy/nats/nats.conf
 	@$(BIN)/python -m foxtrot.common.local.nats_conf deploy/nats/nats.conf deploy/k8s/base/nats/nats.conf
 
 docker-build: ## Build the service image foxtrot:dev

@@ -131,7 +131,7 @@ def main(count: int) -> None:
             "market_data",
             [sys.executable, "-m", "foxtrot.market_data"],
             env=env,
-            log_path=Path(tmp) / "market_data.log",
+            log_path=Path(os.environ.get("FOXTROT_BENCH_LOG", Path(tmp) / "market_data.log")),
         )
         try:
             wait_for_port(port, 60, child=service)

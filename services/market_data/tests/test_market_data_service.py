@@ -1,4 +1,4 @@
-"""Ingestor and Replayer against a Publisher that records instead of sending."""
+"""Replayer against a Publisher that records instead of sending."""
 
 from __future__ import annotations
 
@@ -10,16 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from foxtrot.common.errors import MalformedMessage
-from foxtrot.common.messages.v1 import Bar, IngestBar, IngestTrade, Message, TradeTick
+from foxtrot.common.messages.v1 import Bar, Message, TradeTick
 from foxtrot.common.publishing import Publisher
 from foxtrot.common.streams import MARKET_DATA, StreamSpec
 from foxtrot.core import data as core
-from foxtrot.core.enums import AggressorSide
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.market_data.adapters.files import read_tardis_trades
 from foxtrot.market_data.adapters.synthetic import synthetic_bars
-from foxtrot.market_data.service import Ingestor, Replayer
+from foxtrot.market_data.service import Replayer
 
 TARDIS_TRADES = (
     Path(__file__).resolve().parents[3].parent
@@ -55,119 +53,6 @@ class RecordingPublisher(Publisher):
 
 def bars(count: int, spec: str = "1m", seed: int = 42) -> list[core.Bar]:
     return list(synthetic_bars(BTC_PERP, spec, seed, count, Decimal("30000"), START_NS))
-
-
-def ingest_trade(**fields: object) -> IngestTrade:
-    payload: dict[str, object] = {
-        "price": "9682.5",
-        "size": "0.132",
-        "ts_event": 1_582_329_602_111_000_000,
-        "trade_id": "42377944",
-        "aggressor_side": "BUYER",
-    }
-    return IngestTrade.model_validate({**payload, **fields})
-
-
-def ingest_bar() -> IngestBar:
-    return IngestBar.model_validate(
-        {
-            "open": "46319.0",
-            "high": "46385.0",
-            "low": "46319.0",
-            "close": "46377.0",
-            "volume": "2300413.7295",
-            "ts_event": 1_640_991_720_000_000_000,
-        }
-    )
-
-
-# --- Ingestor -------------------------------------------------------------------------------
-
-
-async def test_ingested_trade_is_republished_on_its_trade_subject() -> None:
-    publish = RecordingPublisher()
-    await Ingestor(publish).trade("md.v1.ingest.trade.BINANCE.BTCUSDT", ingest_trade())
-
-    (sent,) = publish.sent
-    assert sent.subject == "md.v1.trade.BINANCE.BTCUSDT"
-    assert sent.stream == MARKET_DATA
-    assert isinstance(sent.message, TradeTick)
-    assert sent.message.instrument_id == "BTCUSDT.BINANCE"
-    assert sent.message.price == Decimal("9682.5")
-    assert sent.message.size == Decimal("0.132")
-    assert sent.message.trade_id == "42377944"
-    assert sent.message.aggressor_side is AggressorSide.BUYER
-    assert sent.message.ts_event == 1_582_329_602_111_000_000
-    assert sent.message.ts_init >= sent.message.ts_event
-
-
-async def test_ingested_trade_takes_its_instrument_from_the_subject() -> None:
-    publish = RecordingPublisher()
-    await Ingestor(publish).trade("md.v1.ingest.trade.COINBASE.ETH-USD", ingest_trade())
-
-    (sent,) = publish.sent
-    assert sent.subject == "md.v1.trade.COINBASE.ETH-USD"
-    assert isinstance(sent.message, TradeTick)
-    assert sent.message.instrument_id == "ETH-USD.COINBASE"
-
-
-@pytest.mark.parametrize(
-    "subject",
-    ["md.v1.ingest.trade.BINANCE.BTC*", "md.v1.ingest.trade.BIN>ANCE.BTCUSDT"],
-    ids=["symbol-with-star", "venue-with-gt"],
-)
-async def test_ingested_trade_on_a_subject_with_a_bad_token_is_malformed(subject: str) -> None:
-    publish = RecordingPublisher()
-    with pytest.raises(MalformedMessage) as caught:
-        await Ingestor(publish).trade(subject, ingest_trade())
-
-    assert caught.value.subject == subject
-    assert "must be letters, digits" in caught.value.reason
-    assert publish.sent == []
-
-
-async def test_redelivered_ingest_trade_republishes_the_same_message_id() -> None:
-    publish = RecordingPublisher()
-    ingestor = Ingestor(publish)
-    for _ in range(2):
-        await ingestor.trade("md.v1.ingest.trade.BINANCE.BTCUSDT", ingest_trade())
-
-    first, second = publish.sent
-    assert first.message.message_id == second.message.message_id
-
-
-async def test_ingested_bar_is_republished_on_its_bar_subject() -> None:
-    publish = RecordingPublisher()
-    await Ingestor(publish).bar("md.v1.ingest.bar.FTX.BTC-PERP.1m", ingest_bar())
-
-    (sent,) = publish.sent
-    assert sent.subject == "md.v1.bar.FTX.BTC-PERP.1m"
-    assert sent.stream == MARKET_DATA
-    assert isinstance(sent.message, Bar)
-    assert sent.message.instrument_id == "BTC-PERP.FTX"
-    assert sent.message.spec == "1m"
-    assert (sent.message.open, sent.message.close) == (Decimal("46319.0"), Decimal("46377.0"))
-    assert sent.message.volume == Decimal("2300413.7295")
-    assert sent.message.ts_event == 1_640_991_720_000_000_000
-
-
-@pytest.mark.parametrize("spec", ["0m", "1x", "m", "01m"])
-async def test_ingested_bar_with_an_invalid_spec_in_its_subject_is_malformed(spec: str) -> None:
-    publish = RecordingPublisher()
-    subject = f"md.v1.ingest.bar.FTX.BTC-PERP.{spec}"
-    with pytest.raises(MalformedMessage) as caught:
-        await Ingestor(publish).bar(subject, ingest_bar())
-
-    assert caught.value.subject == subject
-    assert "spec" in caught.value.reason
-    assert publish.sent == []
-
-
-async def test_ingested_bar_on_a_subject_with_a_bad_symbol_is_malformed() -> None:
-    publish = RecordingPublisher()
-    with pytest.raises(MalformedMessage, match="symbol"):
-        await Ingestor(publish).bar("md.v1.ingest.bar.FTX.BTC*.1m", ingest_bar())
-    assert publish.sent == []
 
 
 # --- Replayer -------------------------------------------------------------------------------

@@ -55,6 +55,11 @@ class NatsUser:
 
 
 _DLQ = "dlq.v1.{}"
+# nats-server checks publish permissions after mapping, so whoever may publish ingest input
+# also needs its partition subjects (market_data refuses input on the wrong partition).
+_INGEST: Final = ("md.v1.ingest.>", "md.v1.ingestp.>")
+# market_data's ownership of ingest partitions: leases and checkpoints in two KV buckets.
+_MD_KV: Final = ("$KV.FOXTROT_MD_LEASES.>", "$KV.FOXTROT_MD_CHECKPOINTS.>")
 USERS: Final[tuple[NatsUser, ...]] = (
     NatsUser(
         "market_data",
@@ -65,6 +70,8 @@ USERS: Final[tuple[NatsUser, ...]] = (
             "md.v1.book.>",
             "md.v1.instrument.>",
             "md.v1.quality.>",
+            *_INGEST,
+            *_MD_KV,
             _DLQ.format("market_data"),
         ),
         subscribe=("md.v1.>", "qry.v1.md.>"),
@@ -103,7 +110,7 @@ USERS: Final[tuple[NatsUser, ...]] = (
         subscribe=("md.v1.>", "evt.v1.>"),
     ),
     # External tools: publish raw market data for market_data to validate, nothing else.
-    NatsUser("ingest", publish=("md.v1.ingest.>",), subscribe=(), jetstream_client=False),
+    NatsUser("ingest", publish=_INGEST, subscribe=(), jetstream_client=False),
 )
 ADMIN: Final = "admin"
 

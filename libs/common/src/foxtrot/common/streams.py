@@ -55,12 +55,22 @@ class StreamSpec:
 
 MARKET_DATA: Final = StreamSpec(
     "FOXTROT_MARKET_DATA",
-    ("md.v1.trade.>", "md.v1.quote.>", "md.v1.bar.>", "md.v1.book.>", "md.v1.quality.>"),
+    (
+        "md.v1.trade.>",
+        "md.v1.quote.>",
+        "md.v1.bar.>",
+        "md.v1.book.>",
+        "md.v1.quality.>",
+        "md.v1.instrument.>",
+    ),
     max_age_s=1 * _DAY,
     max_bytes=2 * 1024**3,
 )
 MD_INGEST: Final = StreamSpec(
-    "FOXTROT_MD_INGEST", ("md.v1.ingest.>",), max_age_s=1 * _DAY, max_bytes=1024**3
+    "FOXTROT_MD_INGEST",
+    ("md.v1.ingest.>", "md.v1.ingestp.>"),
+    max_age_s=1 * _DAY,
+    max_bytes=1024**3,
 )
 COMMANDS: Final = StreamSpec("FOXTROT_COMMANDS", ("cmd.v1.>",), max_age_s=7 * _DAY)
 EVENTS: Final = StreamSpec("FOXTROT_EVENTS", ("evt.v1.>",), max_age_s=30 * _DAY)

@@ -16,14 +16,19 @@ __all__ = [
     "EXEC_MODIFY_ORDER",
     "EXEC_SUBMIT_ORDER",
     "INGEST_BARS",
+    "INGEST_INSTRUMENTS",
+    "INGEST_PARTITIONED",
+    "INGEST_PARTITIONS",
     "INGEST_TRADES",
     "MD_ALL_BARS",
+    "MD_ALL_INSTRUMENTS",
     "MD_ALL_TRADES",
     "ORDER_EVENTS_ALL",
     "POSITION_EVENTS_ALL",
     "QRY_EXEC_ORDERS",
     "QRY_EXEC_POSITIONS",
     "QRY_MD_BARS",
+    "QRY_MD_INSTRUMENTS",
     "QRY_MD_QUALITY",
     "RISK_COMMANDS",
     "RISK_MODIFY_ORDER",
@@ -33,7 +38,12 @@ __all__ = [
     "book",
     "dead_letter",
     "ingest_bar",
+    "ingest_instrument",
+    "ingest_mappings",
+    "ingest_partition",
+    "ingest_partition_of",
     "ingest_trade",
+    "instrument",
     "order_events",
     "position_events",
     "quality",
@@ -68,6 +78,11 @@ def quality(instrument_id: InstrumentId) -> str:
     return f"md.v1.quality.{instrument_id.venue}.{instrument_id.symbol}"
 
 
+def instrument(instrument_id: InstrumentId) -> str:
+    """Trading rules of one instrument: ``md.v1.instrument.{venue}.{symbol}``."""
+    return f"md.v1.instrument.{instrument_id.venue}.{instrument_id.symbol}"
+
+
 def ingest_trade(instrument_id: InstrumentId) -> str:
     """Where external tools publish trades: ``md.v1.ingest.trade.{venue}.{symbol}``."""
     return f"md.v1.ingest.trade.{instrument_id.venue}.{instrument_id.symbol}"
@@ -76,6 +91,46 @@ def ingest_trade(instrument_id: InstrumentId) -> str:
 def ingest_bar(instrument_id: InstrumentId, spec: str) -> str:
     """Where external tools publish bars: ``md.v1.ingest.bar.{venue}.{symbol}.{spec}``."""
     return f"md.v1.ingest.bar.{instrument_id.venue}.{instrument_id.symbol}.{spec}"
+
+
+def ingest_instrument(instrument_id: InstrumentId) -> str:
+    """Where external tools define instruments: ``md.v1.ingest.instrument.{venue}.{symbol}``."""
+    return f"md.v1.ingest.instrument.{instrument_id.venue}.{instrument_id.symbol}"
+
+
+# Ingest partitions. nats-server maps every ingest subject onto one of
+# INGEST_PARTITIONS partition subjects, md.v1.ingestp.{partition}.{kind}.{venue}.{symbol}...,
+# by a hash of venue and symbol (the mapping is rendered into nats.conf by make nats-config,
+# see ingest_mappings). One market_data replica at a time leases a partition, so each
+# instrument is aggregated by exactly one replica. Changing the count means changing every
+# nats.conf and restarting market_data.
+INGEST_PARTITIONS: Final = 16
+INGEST_PARTITIONED: Final = "md.v1.ingestp"
+
+
+def ingest_partition(partition: int) -> str:
+    """Filter for everything mapped into one partition: ``md.v1.ingestp.{partition}.>``."""
+    return f"{INGEST_PARTITIONED}.{partition}.>"
+
+
+def ingest_partition_of(venue: str, symbol: str, partitions: int = INGEST_PARTITIONS) -> int:
+    """The partition nats-server maps ``venue``/``symbol`` to: FNV-1a (32 bit) of the two
+    tokens joined without separator, modulo the count, as its ``partition()`` function does."""
+    digest = 0x811C9DC5
+    for byte in (venue + symbol).encode():
+        digest = ((digest ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return digest % partitions
+
+
+def ingest_mappings(partitions: int = INGEST_PARTITIONS) -> dict[str, str]:
+    """nats-server subject mappings from ingest subjects (5 and 6 tokens after the domain
+    and version: kind, venue, symbol and, for bars, spec) to their partition subjects."""
+    part = f"{{{{partition({partitions},2,3)}}}}"
+    three = "{{wildcard(1)}}.{{wildcard(2)}}.{{wildcard(3)}}"
+    return {
+        "md.v1.ingest.*.*.*": f"{INGEST_PARTITIONED}.{part}.{three}",
+        "md.v1.ingest.*.*.*.*": f"{INGEST_PARTITIONED}.{part}.{three}.{{{{wildcard(4)}}}}",
+    }
 
 
 def order_events(strategy_id: str) -> str:
@@ -105,8 +160,10 @@ def dead_letter(service: str) -> str:
 
 MD_ALL_TRADES: Final = "md.v1.trade.*.*"
 MD_ALL_BARS: Final = "md.v1.bar.*.*.*"
+MD_ALL_INSTRUMENTS: Final = "md.v1.instrument.*.*"
 INGEST_TRADES: Final = "md.v1.ingest.trade.*.*"
 INGEST_BARS: Final = "md.v1.ingest.bar.*.*.*"
+INGEST_INSTRUMENTS: Final = "md.v1.ingest.instrument.*.*"
 
 RISK_SUBMIT_ORDER: Final = "cmd.v1.risk.submit_order"
 RISK_MODIFY_ORDER: Final = "cmd.v1.risk.modify_order"
@@ -124,3 +181,4 @@ QRY_EXEC_ORDERS: Final = "qry.v1.exec.orders"
 QRY_EXEC_POSITIONS: Final = "qry.v1.exec.positions"
 QRY_MD_BARS: Final = "qry.v1.md.bars"
 QRY_MD_QUALITY: Final = "qry.v1.md.quality"
+QRY_MD_INSTRUMENTS: Final = "qry.v1.md.instruments"

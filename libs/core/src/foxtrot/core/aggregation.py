@@ -23,6 +23,11 @@ Rules, the same live and in backtests:
 - **Quotes** feed time and tick bars with the mid price, with zero volume (so no VWAP) and
   one update counted per quote. Volume and value bars need trades.
 - VWAP is notional / volume, computed in Decimal.
+
+An aggregator's whole state is a plain JSON-able value (:meth:`state`), and an aggregator
+built from it (:meth:`restore`) goes on exactly as the original would have: that is how
+market data hands an instrument from one replica to another without losing or double
+counting a trade.
 """
 
 from __future__ import annotations
@@ -73,6 +78,14 @@ class BarAggregator(Protocol):
         """The clock reached ``now``; return the bars that ended by then."""
         ...
 
+    def state(self) -> dict[str, object]:
+        """Everything needed to go on elsewhere, as plain JSON-able values."""
+        ...
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Continue from a :meth:`state` taken from an aggregator of the same spec."""
+        ...
+
 
 @dataclass(slots=True)
 class _Accumulator:
@@ -103,6 +116,34 @@ class _Accumulator:
             self.volume += size
             self.notional += price * size
         self.count += 1
+
+    def state(self) -> list[str | int]:
+        return [
+            str(self.open),
+            str(self.high),
+            str(self.low),
+            str(self.close),
+            str(self.volume),
+            str(self.notional),
+            self.count,
+            self.ts_first,
+            self.ts_last,
+        ]
+
+    @classmethod
+    def restored(cls, state: list[str | int]) -> _Accumulator:
+        o, h, lo, c, v, n, count, first, last = state
+        return cls(
+            Decimal(o),
+            Decimal(h),
+            Decimal(lo),
+            Decimal(c),
+            Decimal(v),
+            Decimal(n),
+            int(count),
+            int(first),
+            int(last),
+        )
 
     def bar(
         self, instrument_id: InstrumentId, spec: str, ts_open: int, ts_event: int, ts_init: int
@@ -157,6 +198,26 @@ class TimeBarAggregator:
         if self._start is None:
             return []
         return self._close_until(now)
+
+    def state(self) -> dict[str, object]:
+        """Everything needed to go on elsewhere, as plain JSON-able values."""
+        last = None if self._last_close is None else str(self._last_close)
+        return {
+            "start": self._start,
+            "acc": self._acc.state(),
+            "last_close": last,
+            "late": self.late,
+            "gaps": self.gaps,
+        }
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Continue from a :meth:`state` taken from an aggregator of the same spec."""
+        start, last = state["start"], state["last_close"]
+        self._start = None if start is None else int(start)  # type: ignore[call-overload]
+        self._acc = _Accumulator.restored(state["acc"])  # type: ignore[arg-type]
+        self._last_close = None if last is None else Decimal(str(last))
+        self.late = int(state["late"])  # type: ignore[call-overload]
+        self.gaps = int(state["gaps"])  # type: ignore[call-overload]
 
     def _on_input(self, price: Decimal, size: Decimal, ts: int) -> list[Bar]:
         if self._start is None:
@@ -250,6 +311,15 @@ class ThresholdBarAggregator:
     def on_time(self, now: int) -> list[Bar]:
         """Tick, volume and value bars do not close with time."""
         return []
+
+    def state(self) -> dict[str, object]:
+        """Everything needed to go on elsewhere, as plain JSON-able values."""
+        return {"acc": self._acc.state(), "late": self.late}
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Continue from a :meth:`state` taken from an aggregator of the same spec."""
+        self._acc = _Accumulator.restored(state["acc"])  # type: ignore[arg-type]
+        self.late = int(state["late"])  # type: ignore[call-overload]
 
     def _finish(self, ts: int) -> list[Bar]:
         acc = self._acc

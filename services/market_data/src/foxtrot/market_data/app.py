@@ -6,19 +6,22 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from importlib.resources import files
+from typing import Any
 
 from fastapi import FastAPI
 
-from foxtrot.common.publishing import Publisher, now_ns
+from foxtrot.common.publishing import Publisher
 from foxtrot.common.runtime import ServiceRuntime
 from foxtrot.market_data import handlers
 from foxtrot.market_data.adapters.bar_store import BarStore
 from foxtrot.market_data.adapters.tables import SCHEMA
 from foxtrot.market_data.bars import BarBuilder, parse_specs
 from foxtrot.market_data.config import MarketDataSettings
+from foxtrot.market_data.ingest import IngestConfig, IngestShare
 from foxtrot.market_data.quality import QualityWatch
-from foxtrot.market_data.service import Ingestor, Replayer, open_replay
+from foxtrot.market_data.service import Replayer, open_replay
 
 __all__ = ["MIGRATIONS", "SCHEMA", "create_app"]
 
@@ -41,20 +44,28 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
         log.warning("no DATABASE_URL: bars are published but not kept in the history")
     specs = parse_specs(settings.bar_specs)
     empty = settings.empty_bar_policy()
-    # Live input is timed by the wall clock, a replay by its records: separate builders.
+    # Live input is timed by the wall clock, a replay by its records: separate watches.
     live_quality, replay_quality = QualityWatch(publish), QualityWatch(publish)
-    ingestor = Ingestor(publish, BarBuilder(specs, empty) if specs else None, live_quality)
-    handlers.register(runtime.consumers, ingestor)
     handlers.register_quality(runtime.consumers, live_quality, replay_quality)
+    ingest_config = IngestConfig(
+        specs,
+        empty,
+        settings.bar_clock(),
+        settings.lease_ttl,
+        settings.ingest_batch,
+        settings.replica_name,
+    )
+    share: IngestShare | None = None
     tasks: list[asyncio.Task[None]] = []
 
     async def every_second() -> None:
-        # Closes live bars on time and notices stale feeds, on the wall clock.
+        # Notices stale live feeds on the wall clock.
         while True:
             await asyncio.sleep(1.0 - (time.time() % 1.0))  # on the second
-            await ingestor.on_time(now_ns())
+            if share is not None:
+                await share.on_time()
 
-    runners = [every_second]
+    runners: list[Callable[[], Coroutine[Any, Any, None]]] = [every_second]
     if settings.replay_source:
         replayer = Replayer(
             publish,
@@ -68,6 +79,14 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
         runners.append(replayer.run)
 
     async def start() -> None:
+        nonlocal share
+        share = IngestShare(
+            runtime.broker.connection,
+            runtime.consumers.dead_letters,
+            live_quality,
+            ingest_config,
+        )
+        await share.start()
         for run in runners:
             task = asyncio.create_task(run(), name=run.__qualname__)
             task.add_done_callback(_report_failure)
@@ -80,6 +99,8 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if share is not None:
+            await share.stop()
 
     runtime.on_start.append(start)
     runtime.on_stop.append(stop)
@@ -87,6 +108,6 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:
-    # A replay or bar timer that dies (a bad row, NATS gone for good) must say so.
+    # A replay or timer that dies (a bad row, NATS gone for good) must say so.
     if not task.cancelled() and task.exception() is not None:
         log.error("%s failed", task.get_name(), exc_info=task.exception())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from prometheus_client import Counter
 
@@ -11,13 +12,22 @@ from foxtrot.core.aggregation import BarAggregator, EmptyBarPolicy, aggregator_f
 from foxtrot.core.bar_spec import BarKind, BarSpec
 from foxtrot.core.identifiers import InstrumentId
 
-__all__ = ["BarBuilder", "parse_specs"]
+__all__ = ["BarBuilder", "BarClock", "parse_specs"]
 
 LATE = Counter(
     "foxtrot_market_data_late_inputs",
     "Inputs older than the bar being built",
     ["instrument_id", "spec"],
 )
+
+
+@dataclass(frozen=True, slots=True)
+class BarClock:
+    """When time bars of ingested input close (see foxtrot.market_data.pipeline), in seconds."""
+
+    delay: float = 0.5
+    idle_close: float = 10.0
+    live_lag: float = 60.0
 
 
 class BarBuilder:
@@ -32,6 +42,7 @@ class BarBuilder:
         self.empty = empty
         self._aggregators: dict[InstrumentId, list[BarAggregator]] = {}
         self._last_ts: dict[InstrumentId, int] = {}
+        self._late_counters: dict[tuple[InstrumentId, BarSpec], Counter] = {}
 
     def _for(self, instrument_id: InstrumentId) -> list[BarAggregator]:
         found = self._aggregators.get(instrument_id)
@@ -48,7 +59,7 @@ class BarBuilder:
             late = agg.late
             bars += agg.on_trade(tick.price, tick.size, tick.ts_event)
             if agg.late != late:
-                LATE.labels(str(tick.instrument_id), str(agg.spec)).inc()
+                self._late(tick.instrument_id, agg.spec).inc()
         return bars
 
     def on_quote(self, quote: core.QuoteTick) -> list[core.Bar]:
@@ -59,6 +70,59 @@ class BarBuilder:
             if agg.spec.kind in (BarKind.TIME, BarKind.TICK):
                 bars += agg.on_quote(quote.bid_price, quote.ask_price, quote.ts_event)
         return bars
+
+    def _late(self, instrument_id: InstrumentId, spec: BarSpec) -> Counter:
+        key = (instrument_id, spec)
+        child = self._late_counters.get(key)
+        if child is None:
+            child = self._late_counters[key] = LATE.labels(str(instrument_id), str(spec))
+        return child
+
+    def instruments(self) -> list[InstrumentId]:
+        """The instruments that have aggregators."""
+        return list(self._aggregators)
+
+    def close(self, instrument_id: InstrumentId, now: int) -> list[core.Bar]:
+        """Close one instrument's time bars that ended by ``now``."""
+        bars: list[core.Bar] = []
+        for agg in self._aggregators.get(instrument_id, ()):
+            bars += agg.on_time(now)
+        return bars
+
+    def finish_one(self, instrument_id: InstrumentId) -> list[core.Bar]:
+        """Close one instrument's open time bars, as at the end of its input."""
+        last = self._last_ts.get(instrument_id)
+        bars: list[core.Bar] = []
+        if last is None:
+            return bars
+        for agg in self._aggregators[instrument_id]:
+            if agg.spec.kind is BarKind.TIME:
+                bars += agg.on_time(last - last % agg.spec.interval_ns + agg.spec.interval_ns)
+        return bars
+
+    def state(self) -> dict[str, object]:
+        """Every aggregator's state by instrument and spec, JSON-able (see restore)."""
+        return {
+            str(instrument_id): {
+                "last_ts": self._last_ts.get(instrument_id),
+                "specs": {str(agg.spec): agg.state() for agg in aggregators},
+            }
+            for instrument_id, aggregators in self._aggregators.items()
+        }
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Go on from :meth:`state`; specs no longer configured are dropped, new ones start
+        fresh."""
+        for name, entry in state.items():
+            instrument_id = InstrumentId.parse(name)
+            aggregators = self._for(instrument_id)
+            saved = entry["specs"]  # type: ignore[index]
+            for agg in aggregators:
+                if str(agg.spec) in saved:
+                    agg.restore(saved[str(agg.spec)])
+            last = entry["last_ts"]  # type: ignore[index]
+            if last is not None:
+                self._last_ts[instrument_id] = int(last)
 
     def on_time(self, now: int) -> list[core.Bar]:
         """Close, for every instrument, the time bars that ended by ``now``."""

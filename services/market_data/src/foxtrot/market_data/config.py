@@ -11,7 +11,7 @@ from foxtrot.common.settings import ServiceSettings
 from foxtrot.core.aggregation import EmptyBarPolicy
 from foxtrot.market_data.adapters.files import FileFormat
 from foxtrot.market_data.adapters.readers.parsing import parse_time_ns
-from foxtrot.market_data.bars import parse_specs
+from foxtrot.market_data.bars import BarClock, parse_specs
 
 __all__ = ["MarketDataSettings"]
 
@@ -53,6 +53,28 @@ class MarketDataSettings(ServiceSettings):
         default="carry_forward", description="what a time bar without trades emits"
     )
     synthetic_seed: int = 42
+    bar_close_delay: float = Field(
+        default=0.5, ge=0, description="a live feed's time bar closes this long after its end (s)"
+    )
+    bar_idle_close: float = Field(
+        default=10.0,
+        gt=0,
+        description="a replayed feed silent this long has its open bars closed (s)",
+    )
+    bar_live_lag: float = Field(
+        default=60.0,
+        gt=0,
+        description="a feed whose events arrive at most this late is live, else replayed (s)",
+    )
+    lease_ttl: float = Field(
+        default=3.0,
+        ge=1,
+        description="an ingest partition's lease expires this long after its owner died (s)",
+    )
+    ingest_batch: int = Field(default=1_000, ge=1, description="ingest messages per fetch")
+    replica_name: str = Field(
+        default="", description="this replica's name in the leases; empty: host-pid"
+    )
 
     @field_validator("bar_specs")
     @classmethod
@@ -73,6 +95,10 @@ class MarketDataSettings(ServiceSettings):
         if start is not None and end is not None and end <= start:
             raise ValueError(f"replay_end must be after replay_start {start}, was {end}")
         return self
+
+    def bar_clock(self) -> BarClock:
+        """When time bars of ingested input close."""
+        return BarClock(self.bar_close_delay, self.bar_idle_close, self.bar_live_lag)
 
     def empty_bar_policy(self) -> EmptyBarPolicy:
         """The aggregators' policy for intervals without trades."""

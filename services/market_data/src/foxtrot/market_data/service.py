@@ -1,4 +1,4 @@
-"""Market data's use cases: replay a recorded or synthetic feed, normalise ingested input."""
+"""Market data's replay of a recorded or synthetic feed, and how records go on the wire."""
 
 from __future__ import annotations
 
@@ -11,14 +11,10 @@ from pathlib import Path
 from typing import Final
 
 from prometheus_client import Counter
-from pydantic import ValidationError
 
 from foxtrot.common import subjects
-from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.messages.v1 import (
     Bar,
-    IngestBar,
-    IngestTrade,
     Message,
     OrderBookDeltas,
     QuoteTick,
@@ -28,8 +24,7 @@ from foxtrot.common.publishing import Publisher, derived_id, now_ns
 from foxtrot.common.streams import MARKET_DATA
 from foxtrot.core import data as core
 from foxtrot.core.book import OrderBookDeltas as CoreOrderBookDeltas
-from foxtrot.core.errors import InvalidIdentifier
-from foxtrot.core.identifiers import InstrumentId, TradeId
+from foxtrot.core.identifiers import InstrumentId
 from foxtrot.market_data.adapters.files import detect_format, read_records
 from foxtrot.market_data.adapters.synthetic import synthetic_bars
 from foxtrot.market_data.bars import BarBuilder
@@ -37,7 +32,7 @@ from foxtrot.market_data.config import MarketDataSettings
 from foxtrot.market_data.quality import QualityWatch
 from foxtrot.market_data.window import within
 
-__all__ = ["Ingestor", "Replayer", "open_replay"]
+__all__ = ["PUBLISHED", "RECORD_IDS", "Record", "Replayer", "open_replay", "publishable"]
 
 log = logging.getLogger(__name__)
 PUBLISHED = Counter(
@@ -72,14 +67,14 @@ def open_replay(settings: MarketDataSettings) -> Iterable[Record]:
 # quote, as venues send several quotes in one millisecond; instrument, kind and sequence of a
 # book batch), so a record replayed again, redelivered or re-sent by an external publisher
 # carries the same id, and JetStream's duplicate window drops the copy.
-_RECORD_IDS: Final = uuid.UUID("3b0b8f4e-98a5-4d0e-a9a7-5a3f0c1f2d61")
+RECORD_IDS: Final = uuid.UUID("3b0b8f4e-98a5-4d0e-a9a7-5a3f0c1f2d61")
 
 
-def _publishable(record: Record, ts_init: int) -> tuple[str, Message]:
+def publishable(record: Record, ts_init: int) -> tuple[str, Message]:
     """The subject and wire message of a record; raises ValidationError if it is invalid."""
     if isinstance(record, core.Bar):
         key = f"bar:{record.instrument_id}:{record.spec}:{record.ts_event}"
-        bar = Bar.from_core(record, message_id=derived_id(_RECORD_IDS, key))
+        bar = Bar.from_core(record, message_id=derived_id(RECORD_IDS, key))
         return subjects.bar(record.instrument_id, record.spec), bar.model_copy(
             update={"ts_init": ts_init}
         )
@@ -89,7 +84,7 @@ def _publishable(record: Record, ts_init: int) -> tuple[str, Message]:
             f"{record.ask_price}:{record.bid_size}:{record.ask_size}"
         )
         quote = QuoteTick(
-            message_id=derived_id(_RECORD_IDS, key),
+            message_id=derived_id(RECORD_IDS, key),
             instrument_id=str(record.instrument_id),
             bid_price=record.bid_price,
             ask_price=record.ask_price,
@@ -102,10 +97,10 @@ def _publishable(record: Record, ts_init: int) -> tuple[str, Message]:
     if isinstance(record, CoreOrderBookDeltas):
         kind = "snapshot" if record.is_snapshot else "deltas"
         key = f"book:{record.instrument_id}:{kind}:{record.sequence}"
-        book = OrderBookDeltas.from_core(record, message_id=derived_id(_RECORD_IDS, key))
+        book = OrderBookDeltas.from_core(record, message_id=derived_id(RECORD_IDS, key))
         return subjects.book(record.instrument_id), book.model_copy(update={"ts_init": ts_init})
     key = f"trade:{record.instrument_id}:{record.trade_id}"
-    trade = TradeTick.from_core(record, message_id=derived_id(_RECORD_IDS, key))
+    trade = TradeTick.from_core(record, message_id=derived_id(RECORD_IDS, key))
     return subjects.trade(record.instrument_id), trade.model_copy(update={"ts_init": ts_init})
 
 
@@ -177,74 +172,9 @@ class Replayer:
         await _emit(self.publish, record, now_ns(), self.source)
 
 
-class Ingestor:
-    """Validates plain-JSON input from external publishers and republishes it normalised."""
-
-    def __init__(
-        self,
-        publish: Publisher,
-        bars: BarBuilder | None = None,
-        quality: QualityWatch | None = None,
-    ) -> None:
-        self.publish = publish
-        self.bars = bars
-        self.quality = quality
-
-    async def on_time(self, now: int) -> None:
-        """Publish the live bars that ended by ``now`` and check feeds for staleness."""
-        if self.bars is not None:
-            for bar in self.bars.on_time(now):
-                await _emit(self.publish, bar, now, "aggregated")
-        if self.quality is not None:
-            await self.quality.on_time(now)
-
-    async def trade(self, subject: str, payload: IngestTrade) -> None:
-        """Republish an ingested trade on ``md.v1.trade.{venue}.{symbol}``."""
-        _, _, _, _, venue, symbol = subject.split(".")
-        now = now_ns()
-        tick = core.TradeTick(
-            _instrument(subject, symbol, venue),
-            payload.price,
-            payload.size,
-            payload.aggressor_side,
-            TradeId(payload.trade_id),
-            payload.ts_event,
-            now,
-        )
-        await self._publish(subject, tick, now)
-
-    async def bar(self, subject: str, payload: IngestBar) -> None:
-        """Republish an ingested bar on ``md.v1.bar.{venue}.{symbol}.{spec}``."""
-        _, _, _, _, venue, symbol, spec = subject.split(".")
-        now = now_ns()
-        bar = core.Bar(
-            _instrument(subject, symbol, venue),
-            spec,
-            payload.open,
-            payload.high,
-            payload.low,
-            payload.close,
-            payload.volume,
-            payload.ts_event,
-            now,
-        )
-        await self._publish(subject, bar, now)
-
-    async def _publish(self, source: str, record: Record, now: int) -> None:
-        try:
-            await _emit(self.publish, record, now, "ingest")
-        except ValidationError as exc:
-            raise MalformedMessage(source, str(exc)) from exc
-        if self.quality is not None:
-            await _check(self.quality, record)
-        if self.bars is not None and isinstance(record, core.TradeTick):
-            for bar in self.bars.on_trade(record):
-                await _emit(self.publish, bar, now, "aggregated")
-
-
 async def _emit(publish: Publisher, record: Record, now: int, source: str) -> None:
     """Publish a record as its wire message and count it by type and source."""
-    subject, message = _publishable(record, now)
+    subject, message = publishable(record, now)
     await publish(subject, message, MARKET_DATA)
     PUBLISHED.labels(message.type, source).inc()  # type: ignore[attr-defined]
 
@@ -257,10 +187,3 @@ async def _check(quality: QualityWatch, record: Record) -> None:
         await quality.on_trade(record, sequence)
     elif isinstance(record, core.QuoteTick):
         await quality.on_quote(record)
-
-
-def _instrument(subject: str, symbol: str, venue: str) -> InstrumentId:
-    try:
-        return InstrumentId(symbol, venue)
-    except InvalidIdentifier as exc:
-        raise MalformedMessage(subject, str(exc)) from exc

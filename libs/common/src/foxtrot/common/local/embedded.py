@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from foxtrot.common.access import ADMIN, USERS, render_authorization
+from foxtrot.common.local.nats_conf import render_mappings
 from foxtrot.common.local.processes import Child, free_port, wait_for_port
 
 __all__ = ["EmbeddedNats", "EmbeddedPostgres", "nats_server_binary"]
@@ -55,6 +56,7 @@ class EmbeddedNats:
             "max_payload: 8MB",
             f"jetstream {{ store_dir: {str(store)!r} }}".replace("'", '"'),
         ]
+        config.append(render_mappings())
         if self.with_auth:
             self.passwords = {u.name: secrets.token_urlsafe(16) for u in USERS}
             self.passwords[ADMIN] = secrets.token_urlsafe(16)

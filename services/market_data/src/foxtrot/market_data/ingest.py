@@ -1,0 +1,208 @@
+"""This replica's share of the ingest: the partitions it leases and their workers.
+
+At start the replica checks that nats-server maps ingest subjects onto partitions (the
+``mappings`` block that ``make nats-config`` renders): it publishes a probe and watches
+where it lands. With the mapping, the ``INGEST_PARTITIONS`` partitions are shared among
+the replicas. Without it (a NATS server configured by someone else) there is one
+partition, ``all``, that one replica at a time consumes: correct, but not spread out; the
+replica says so in its log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+
+from foxtrot.common import subjects
+from foxtrot.common.dead_letters import DeadLetters
+from foxtrot.core.aggregation import EmptyBarPolicy
+from foxtrot.core.bar_spec import BarSpec
+from foxtrot.market_data.bars import BarBuilder, BarClock
+from foxtrot.market_data.ownership import LeaseLost, Leases
+from foxtrot.market_data.pipeline import Normaliser, PartitionWorker
+from foxtrot.market_data.quality import QualityWatch
+from foxtrot.market_data.service import Record
+
+__all__ = ["ALL", "IngestShare", "probe_partitions", "replica_name"]
+
+ALL = "all"
+log = logging.getLogger(__name__)
+
+
+def replica_name() -> str:
+    """This process's name among the replicas: host (the pod's name) and pid."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+async def probe_partitions(nc: NatsClient, partitions: int, timeout: float = 2.0) -> bool:
+    """Whether nats-server maps ingest subjects onto ``partitions`` partitions.
+
+    Raises RuntimeError when it maps them onto a different number: replicas would read
+    the wrong subjects, so the service must not start.
+    """
+    venue = f"PROBE{secrets.token_hex(4)}"  # this probe's own: replicas probe at once
+    symbols = [f"S{i}" for i in range(4)]
+    landed: dict[str, int] = {}
+    done = asyncio.Event()
+
+    async def on_probe(msg: Msg) -> None:
+        tokens = msg.subject.split(".")
+        landed[tokens[-1]] = int(tokens[3])
+        if len(landed) == len(symbols):
+            done.set()
+
+    sub = await nc.subscribe(f"{subjects.INGEST_PARTITIONED}.*.probe.{venue}.*", cb=on_probe)
+    try:
+        await nc.flush()
+        for symbol in symbols:
+            await nc.publish(f"md.v1.ingest.probe.{venue}.{symbol}", b"")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout)
+    finally:
+        await sub.unsubscribe()
+    if not landed:
+        return False
+    expected = {s: subjects.ingest_partition_of(venue, s, partitions) for s in symbols}
+    if {s: landed.get(s) for s in symbols} != expected:
+        raise RuntimeError(
+            f"nats-server maps ingest subjects onto another number of partitions than "
+            f"{partitions} (probe landed on {landed}, expected {expected}): render its "
+            "config again with make nats-config"
+        )
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """How this replica takes part in the ingest."""
+
+    specs: Sequence[BarSpec]
+    empty: EmptyBarPolicy
+    clock: BarClock
+    lease_ttl: float = 3.0
+    batch: int = 1_000
+    replica: str = ""
+
+
+class IngestShare:
+    """Leases ingest partitions and runs a worker on each one held."""
+
+    def __init__(
+        self,
+        nc: NatsClient,
+        dead_letters: DeadLetters,
+        quality: QualityWatch,
+        config: IngestConfig,
+        check: Callable[[Record], str | None] | None = None,
+    ) -> None:
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.dead_letters = dead_letters
+        self.quality = quality
+        self.config = config
+        self.check = check
+        self.replica = config.replica or replica_name()
+        self.workers: dict[str, tuple[PartitionWorker, asyncio.Task[None]]] = {}
+        self.leases: Leases | None = None
+        self.mapped = False
+
+    async def start(self) -> None:
+        """Find out how ingest is partitioned and start competing for partitions."""
+        self.mapped = await probe_partitions(self.nc, subjects.INGEST_PARTITIONS)
+        if self.mapped:
+            names = [str(p) for p in range(subjects.INGEST_PARTITIONS)]
+        else:
+            log.warning(
+                "nats-server does not map ingest subjects onto partitions (see "
+                "deploy/nats/nats.conf): one replica at a time consumes all ingest input"
+            )
+            names = [ALL]
+        self.leases = Leases(
+            self.js, self.replica, names, self.config.lease_ttl, self._acquire, self._release
+        )
+        await self.leases.start()
+
+    async def stop(self) -> None:
+        """Give every partition back, checkpointed, for the other replicas to take."""
+        if self.leases is not None:
+            await self.leases.stop()
+
+    async def on_time(self) -> None:
+        """Staleness checks on the wall clock (bars close in the workers)."""
+        await self.quality.on_time(time.time_ns())
+
+    async def _emit(
+        self, subject: str, payload: bytes, message_id: str, traceparent: str | None
+    ) -> None:
+        headers = {"Nats-Msg-Id": message_id}
+        if traceparent:
+            headers["traceparent"] = traceparent
+        await self.nc.publish(subject, payload, headers=headers)
+
+    async def _acquire(self, name: str, checkpoint: dict[str, object] | None) -> None:
+        assert self.leases is not None
+        leases = self.leases
+        specs = self.config.specs
+        builder = BarBuilder(specs, self.config.empty) if specs else None
+        normaliser = Normaliser(self._emit, builder, self.quality, self.config.clock, self.check)
+        start = 1
+        if checkpoint is not None:
+            normaliser.restore(checkpoint, time.time_ns())
+            start = int(checkpoint["seq"]) + 1  # type: ignore[call-overload]
+
+        async def save(state: dict[str, object]) -> None:
+            await leases.save_checkpoint(name, state)
+
+        worker = PartitionWorker(
+            name,
+            "md.v1.ingest.>" if name == ALL else subjects.ingest_partition(int(name)),
+            None if name == ALL else int(name),
+            self.js,
+            normaliser,
+            self.dead_letters,
+            save,
+            start,
+            batch=self.config.batch,
+        )
+        task = asyncio.create_task(self._work(worker), name=f"market_data.ingest.{name}")
+        self.workers[name] = (worker, task)
+
+    async def _work(self, worker: PartitionWorker) -> None:
+        # A worker that fails (NATS gone for a while) starts again from the last sequence
+        # it processed, with its bars intact, for as long as this replica holds the lease.
+        while True:
+            try:
+                await worker.run()
+                return
+            except LeaseLost:
+                log.warning("ingest partition %s: taken over, stopped", worker.name)
+                if not worker.stopping and self.leases is not None:
+                    self.workers.pop(worker.name, None)
+                    await self.leases.forfeit(worker.name)
+                return
+            except Exception:
+                log.exception("ingest partition %s failed; starting it again", worker.name)
+                if worker.stopping:
+                    return
+                await asyncio.sleep(1.0)
+
+    async def _release(self, name: str) -> None:
+        found = self.workers.pop(name, None)
+        if found is None:
+            return
+        worker, task = found
+        await worker.stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 10)
+        except TimeoutError:
+            task.cancel()

@@ -1,0 +1,508 @@
+"""The ingest pipeline: validate, normalise, check, aggregate and publish, per partition.
+
+Everything that reaches market data from outside (external publishers, the Binance feed)
+arrives on ``md.v1.ingest.{kind}.{venue}.{symbol}[.{spec}]``. nats-server maps each
+instrument's subjects onto one of ``INGEST_PARTITIONS`` partition subjects, and one replica
+at a time leases a partition (see :mod:`foxtrot.market_data.ownership`), so an instrument's
+bars are built in exactly one place. A :class:`PartitionWorker` reads its partition from
+the FOXTROT_MD_INGEST stream in stream order, in batches, and a :class:`Normaliser` turns
+each message into published messages.
+
+The worker checkpoints the normaliser's state (the open bars) with the stream sequence it
+covers. A replica that takes a partition over restores that checkpoint and reads on from
+the next sequence, so the bars go on exactly as if nothing had happened: what the dead
+replica published after its last checkpoint is published again with the same message ids
+(they derive from the record), and the stream's duplicate window drops the copies.
+
+When do time bars close? Each instrument's feed is judged by how far its event time lags
+the wall clock on arrival:
+
+- a **live** feed (lag at most ``live_lag``) closes its bars on the wall clock, ``delay``
+  after their end, even when no trade comes;
+- a **historical** feed (a replay published to ingest) closes them on its own event time;
+  when it falls silent for ``idle_close`` its open bars are closed, as at the end of a
+  replay. Input that arrives later for a closed bar is late (counted, not added).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry import trace
+from prometheus_client import Counter
+from pydantic import ValidationError
+
+from foxtrot.common import subjects
+from foxtrot.common.dead_letters import DeadLetterKind, DeadLetters
+from foxtrot.common.errors import MalformedMessage
+from foxtrot.common.messages.v1 import IngestBar, IngestTrade
+from foxtrot.common.streams import MD_INGEST
+from foxtrot.core import data as core
+from foxtrot.core.bar_spec import BarSpec
+from foxtrot.core.errors import DomainError, InvalidIdentifier
+from foxtrot.core.identifiers import InstrumentId, TradeId
+from foxtrot.market_data.bars import BarBuilder, BarClock
+from foxtrot.market_data.quality import QualityWatch
+from foxtrot.market_data.service import PUBLISHED, RECORD_IDS, Record, publishable
+from foxtrot.market_data.wire import IdMaker, trade_json
+
+__all__ = ["Emit", "Normaliser", "PartitionWorker", "parse_ingest"]
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("foxtrot.market_data")
+
+INGESTED = Counter(
+    "foxtrot_market_data_ingested", "Ingest messages processed, by partition", ["partition"]
+)
+REFUSED = Counter(
+    "foxtrot_market_data_refused",
+    "Ingest input refused (dead-lettered), by reason",
+    ["reason"],
+)
+_S: Final = 1_000_000_000
+
+
+class Emit(Protocol):
+    """Publishes encoded bytes under a message id, carrying the input's trace when given."""
+
+    def __call__(
+        self, subject: str, payload: bytes, message_id: str, traceparent: str | None
+    ) -> Awaitable[None]: ...
+
+
+@dataclass(slots=True)
+class _Feed:
+    ts: int  # newest event time seen
+    lag: int  # wall time minus event time when it arrived
+    wall: int  # wall time it arrived
+    finished: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Ingest:
+    """What an ingest subject says: the kind of input and its instrument."""
+
+    kind: str
+    venue: str
+    symbol: str
+    spec: str | None
+    partition: int | None
+
+
+def parse_ingest(subject: str) -> Ingest:
+    """``md.v1.ingest.{kind}.{venue}.{symbol}[.{spec}]``, or its partition subject
+    ``md.v1.ingestp.{partition}.{kind}...``; raises MalformedMessage otherwise."""
+    tokens = subject.split(".")
+    partition: int | None = None
+    if tokens[:3] == ["md", "v1", "ingestp"] and len(tokens) >= 4 and tokens[3].isdigit():
+        partition = int(tokens[3])
+        rest = tokens[4:]
+    elif tokens[:3] == ["md", "v1", "ingest"]:
+        rest = tokens[3:]
+    else:
+        raise MalformedMessage(subject, "not an ingest subject")
+    if len(rest) not in (3, 4):
+        raise MalformedMessage(subject, "expected md.v1.ingest.{kind}.{venue}.{symbol}[.{spec}]")
+    return Ingest(rest[0], rest[1], rest[2], rest[3] if len(rest) == 4 else None, partition)
+
+
+class Normaliser:
+    """Turns one partition's ingest input into published trades and bars.
+
+    It owns the partition's open bars and feed clocks, which :meth:`state` captures and
+    :meth:`restore` resumes. Quality checks are shared by the replica's partitions.
+    """
+
+    def __init__(
+        self,
+        emit: Emit,
+        bars: BarBuilder | None,
+        quality: QualityWatch | None,
+        clock: BarClock,
+        check: Callable[[Record], str | None] | None = None,
+    ) -> None:
+        self.emit = emit
+        self.bars = bars
+        self.quality = quality
+        self.clock = clock
+        self.check = check
+        self._feeds: dict[InstrumentId, _Feed] = {}
+        self._instruments: dict[tuple[str, str], tuple[InstrumentId, str]] = {}
+        self._ids = IdMaker(uuid.UUID("6f1c2a3e-6a43-4c51-9b53-0f6b8c3c7a10"), RECORD_IDS)
+        self.trades = 0  # published since the last count_published
+        self._trades = PUBLISHED.labels("TradeTick", "ingest")
+
+    def count_published(self) -> None:
+        """Add the trades published since the last call to the counter (once per batch:
+        a Prometheus increment per trade costs more than the trade's encoding)."""
+        if self.trades:
+            self._trades.inc(self.trades)
+            self.trades = 0
+
+    def instrument(self, subject: str, venue: str, symbol: str) -> tuple[InstrumentId, str]:
+        """The instrument a subject names, and its string form (cached)."""
+        found = self._instruments.get((venue, symbol))
+        if found is None:
+            try:
+                instrument_id = InstrumentId(symbol, venue)
+            except InvalidIdentifier as exc:
+                raise MalformedMessage(subject, str(exc)) from exc
+            found = self._instruments[(venue, symbol)] = (instrument_id, str(instrument_id))
+        return found
+
+    async def trade(
+        self, ingest: Ingest, subject: str, data: bytes, now: int, traceparent: str | None
+    ) -> None:
+        """Validate an ingested trade, publish it on ``md.v1.trade.{venue}.{symbol}``, check
+        it and feed it to the bars."""
+        instrument_id, name = self.instrument(subject, ingest.venue, ingest.symbol)
+        try:
+            payload = IngestTrade.model_validate_json(data)
+            tick = core.TradeTick(
+                instrument_id,
+                payload.price,
+                payload.size,
+                payload.aggressor_side,
+                TradeId(payload.trade_id),
+                payload.ts_event,
+                now,
+            )
+        except (ValidationError, DomainError) as exc:
+            raise MalformedMessage(subject, str(exc)) from exc
+        self._refuse_if_off_rules(subject, tick)
+        message_id = self._ids(f"trade:{name}:{tick.trade_id}")
+        body = trade_json(tick, name, message_id, json.dumps(payload.trade_id))
+        await self.emit(subjects.trade(instrument_id), body, message_id, traceparent)
+        self.trades += 1
+        self._saw(instrument_id, tick.ts_event, now)
+        if self.quality is not None:
+            sequence = int(payload.trade_id) if payload.trade_id.isdigit() else None
+            await self.quality.on_trade(tick, sequence)
+        if self.bars is not None:
+            for bar in self.bars.on_trade(tick):
+                await self._publish(bar, now, traceparent, "aggregated")
+
+    async def bar(
+        self, ingest: Ingest, subject: str, data: bytes, now: int, traceparent: str | None
+    ) -> None:
+        """Validate an ingested bar and publish it on ``md.v1.bar.{venue}.{symbol}.{spec}``."""
+        instrument_id, _ = self.instrument(subject, ingest.venue, ingest.symbol)
+        try:
+            if ingest.spec is None:
+                raise ValueError("a bar's subject ends with its spec, e.g. .1m")
+            spec = str(BarSpec.parse(ingest.spec))
+            payload = IngestBar.model_validate_json(data)
+            record = core.Bar(
+                instrument_id,
+                spec,
+                payload.open,
+                payload.high,
+                payload.low,
+                payload.close,
+                payload.volume,
+                payload.ts_event,
+                now,
+            )
+        except (ValidationError, ValueError, DomainError) as exc:
+            raise MalformedMessage(subject, str(exc)) from exc
+        self._refuse_if_off_rules(subject, record)
+        await self._publish(record, now, traceparent, "ingest")
+
+    async def on_time(self, wall: int) -> None:
+        """Close the time bars that are due by the module's rules."""
+        if self.bars is None:
+            return
+        delay, idle = int(self.clock.delay * _S), int(self.clock.idle_close * _S)
+        live_lag = int(self.clock.live_lag * _S)
+        for instrument_id, feed in self._feeds.items():
+            if feed.lag <= live_lag:
+                due = self.bars.close(instrument_id, wall - delay)
+            elif not feed.finished and wall - feed.wall >= idle:
+                feed.finished = True
+                due = self.bars.finish_one(instrument_id)
+            else:
+                continue
+            for bar in due:
+                await self._publish(bar, wall, None, "aggregated")
+
+    def state(self) -> dict[str, object]:
+        """The open bars and feed clocks, JSON-able."""
+        return {
+            "bars": self.bars.state() if self.bars is not None else {},
+            "feeds": {
+                str(instrument_id): [feed.ts, feed.lag, feed.finished]
+                for instrument_id, feed in self._feeds.items()
+            },
+        }
+
+    def restore(self, state: dict[str, object], wall: int) -> None:
+        """Go on from :meth:`state`; feed silence is measured from ``wall``."""
+        if self.bars is not None:
+            self.bars.restore(state["bars"])  # type: ignore[arg-type]
+        feeds: dict[str, list[int]] = state["feeds"]  # type: ignore[assignment]
+        for name, (ts, lag, finished) in feeds.items():
+            self._feeds[InstrumentId.parse(name)] = _Feed(ts, lag, wall, bool(finished))
+
+    def _saw(self, instrument_id: InstrumentId, ts_event: int, now: int) -> None:
+        feed = self._feeds.get(instrument_id)
+        if feed is None:
+            self._feeds[instrument_id] = _Feed(ts_event, now - ts_event, now)
+        else:
+            if ts_event > feed.ts:
+                feed.ts, feed.lag = ts_event, now - ts_event
+            feed.wall, feed.finished = now, False
+
+    def _refuse_if_off_rules(self, subject: str, record: Record) -> None:
+        problem = self.check(record) if self.check is not None else None
+        if problem is not None:
+            raise MalformedMessage(subject, f"off the instrument's rules: {problem}")
+
+    async def _publish(
+        self, record: Record, now: int, traceparent: str | None, source: str
+    ) -> None:
+        subject, message = publishable(record, now)
+        await self.emit(subject, message.to_json(), str(message.message_id), traceparent)
+        PUBLISHED.labels(message.type, source).inc()  # type: ignore[attr-defined]
+
+
+Checkpoint = Callable[[dict[str, object]], Awaitable[None]]
+
+
+class PartitionWorker:
+    """Reads one ingest partition in stream order and feeds it to a :class:`Normaliser`.
+
+    The consumer is ephemeral and unacknowledged (AckPolicy NONE): progress is the stream
+    sequence in the checkpoint, not a consumer's ack floor, so whoever owns the partition
+    next starts exactly where the checkpoint says. A gap in the consumer's own sequence
+    (a batch lost on the way) makes the worker re-read from the last sequence it processed.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        filter_subject: str,
+        partition: int | None,
+        js: JetStreamContext,
+        normaliser: Normaliser,
+        dead_letters: DeadLetters,
+        checkpoint: Checkpoint,
+        start_seq: int,
+        batch: int = 1_000,
+        checkpoint_every: float = 1.0,
+    ) -> None:
+        self.name = name
+        self.filter_subject = filter_subject
+        self.partition = partition
+        self.js = js
+        self.normaliser = normaliser
+        self.dead_letters = dead_letters
+        self.checkpoint = checkpoint
+        self.seq = start_seq - 1  # the last stream sequence processed
+        self.batch = batch
+        self.checkpoint_every = checkpoint_every
+        self._stopping = asyncio.Event()
+        self._saved_seq = self.seq
+        self._counter = INGESTED.labels(name)
+        self._homes: dict[tuple[str, str], int] = {}
+
+    async def run(self) -> None:
+        """Process until :meth:`stop`; then write a last checkpoint."""
+        puller = _Puller(self.js, self.filter_subject, self.batch)
+        await puller.open(self.seq + 1)
+        last_tick = last_save = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                msgs = await puller.next_batch(0.25)
+                if msgs:
+                    gap = await self._process(msgs, puller)
+                    if gap is not None:
+                        log.warning("%s: %s; reading again from %d", self.name, gap, self.seq + 1)
+                        await puller.close()
+                        await puller.open(self.seq + 1)
+                        continue
+                mono = time.monotonic()
+                if mono - last_tick >= 0.25 or not msgs:
+                    last_tick = mono
+                    await self.normaliser.on_time(time.time_ns())
+                if mono - last_save >= self.checkpoint_every and self.seq != self._saved_seq:
+                    last_save = mono
+                    await self._save()
+            await self._save()
+        finally:
+            await puller.close()
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, checkpoint and return."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called."""
+        return self._stopping.is_set()
+
+    async def _process(self, msgs: list[Msg], puller: _Puller) -> str | None:
+        now = time.time_ns()
+        with tracer.start_as_current_span(
+            "market_data.ingest batch", attributes={"partition": self.name, "count": len(msgs)}
+        ):
+            for msg in msgs:
+                sseq, cseq = _sequences(msg)
+                if cseq != puller.delivered + 1:
+                    return f"consumer sequence jumped from {puller.delivered} to {cseq}"
+                puller.delivered = cseq
+                if sseq <= self.seq:
+                    continue  # already processed before a re-read
+                await self._one(msg, now)
+                self.seq = sseq
+        self._counter.inc(len(msgs))
+        self.normaliser.count_published()
+        return None
+
+    async def _one(self, msg: Msg, now: int) -> None:
+        headers = msg.headers
+        traceparent = headers.get("traceparent") if headers else None
+        try:
+            ingest = parse_ingest(msg.subject)
+            if ingest.kind == "probe":
+                return  # a replica checking the partition mapping
+            if self.partition is not None:
+                self._check_partition(ingest, msg.subject)
+            if ingest.kind == "trade":
+                await self.normaliser.trade(ingest, msg.subject, msg.data, now, traceparent)
+            elif ingest.kind == "bar":
+                await self.normaliser.bar(ingest, msg.subject, msg.data, now, traceparent)
+            else:
+                raise MalformedMessage(msg.subject, f"unknown ingest kind {ingest.kind!r}")
+        except MalformedMessage as exc:
+            REFUSED.labels("malformed").inc()
+            await self.dead_letters.send(
+                data=msg.data,
+                source_subject=msg.subject,
+                subscription=f"ingest:{self.name}",
+                kind=DeadLetterKind.MALFORMED,
+                reason=str(exc),
+                headers=headers,
+            )
+
+    def _check_partition(self, ingest: Ingest, subject: str) -> None:
+        if ingest.partition != self.partition:
+            raise MalformedMessage(subject, f"not on partition {self.partition}")
+        key = (ingest.venue, ingest.symbol)
+        home = self._homes.get(key)
+        if home is None:
+            home = self._homes[key] = subjects.ingest_partition_of(ingest.venue, ingest.symbol)
+        if home != self.partition:
+            raise MalformedMessage(
+                subject,
+                f"{ingest.venue}.{ingest.symbol} belongs to partition {home}: publish to "
+                "md.v1.ingest.*, never to a partition subject",
+            )
+
+    async def _save(self) -> None:
+        state = self.normaliser.state()
+        state["seq"] = self.seq
+        await self.checkpoint(state)
+        self._saved_seq = self.seq
+
+
+def _sequences(msg: Msg) -> tuple[int, int]:
+    # $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending>, or
+    # the newer $JS.ACK.<domain>.<account hash>.<stream>.<consumer>.<delivered>.<sseq>... form.
+    tokens = msg.reply.split(".")
+    if len(tokens) == 9:
+        return int(tokens[5]), int(tokens[6])
+    return int(tokens[7]), int(tokens[8])
+
+
+class _Puller:
+    """Pull requests on an ephemeral, unacknowledged consumer, without a task per message.
+
+    nats-py's ``fetch`` starts a task (and a uuid4) for every message it waits for, a
+    quarter of the time spent per tick here; this asks for ``batch`` messages at a time on
+    a private inbox and collects them as they arrive, so a live feed's message is processed
+    as soon as it comes, not when the batch is full.
+    """
+
+    def __init__(self, js: JetStreamContext, filter_subject: str, batch: int) -> None:
+        self.js = js
+        self.nc = js._nc
+        self.filter_subject = filter_subject
+        self.batch = batch
+        self.delivered = 0  # consumer sequence of the last message taken
+        self._buffer: list[Msg] = []
+        self._arrived = asyncio.Event()
+        self._requested = 0  # messages still due on the open pull request
+        self._consumer: str | None = None
+        self._sub: Subscription | None = None
+        self._next = self._inbox = ""
+
+    async def open(self, start_seq: int) -> None:
+        """Create the consumer from ``start_seq`` on and listen on a fresh inbox."""
+        config = ConsumerConfig(
+            ack_policy=AckPolicy.NONE,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=start_seq,
+            filter_subject=self.filter_subject,
+            inactive_threshold=10.0,
+            mem_storage=True,
+            num_replicas=1,
+        )
+        info = await self.js.add_consumer(MD_INGEST.name, config)
+        self._consumer = info.name
+        self.delivered, self._requested, self._buffer = 0, 0, []
+        self._next = f"$JS.API.CONSUMER.MSG.NEXT.{MD_INGEST.name}.{info.name}"
+        self._inbox = self.nc.new_inbox()
+        self._sub = await self.nc.subscribe(
+            self._inbox, cb=self._on_message, pending_msgs_limit=-1, pending_bytes_limit=-1
+        )
+
+    async def _on_message(self, msg: Msg) -> None:
+        headers = msg.headers
+        if headers and not msg.data and "Status" in headers:
+            # 404 no messages, 408 request expired, 409 consumer deleted or changed:
+            # the request is over either way.
+            self._requested = 0
+            if headers["Status"] == "409" and "Deleted" in headers.get("Description", ""):
+                self._consumer = None
+        else:
+            self._buffer.append(msg)
+            self._requested -= 1
+        self._arrived.set()
+
+    async def next_batch(self, wait: float) -> list[Msg]:
+        """The messages that arrived, waiting up to ``wait`` seconds for the first."""
+        if self._consumer is None:
+            raise ConnectionError("the ingest consumer was deleted")
+        if self._requested <= 0:
+            request = {"batch": self.batch, "expires": int(wait * _S)}
+            await self.nc.publish(self._next, json.dumps(request).encode(), reply=self._inbox)
+            self._requested = self.batch
+        if not self._buffer:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), wait)
+        msgs, self._buffer = self._buffer, []
+        return msgs
+
+    async def close(self) -> None:
+        """Stop listening and delete the consumer (it would expire by itself anyway)."""
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                await self.js.delete_consumer(MD_INGEST.name, self._consumer)
+            self._consumer = None

@@ -1,0 +1,261 @@
+"""The ingest pipeline's normaliser, subject parsing and hot-path encoders, without NATS."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+
+from foxtrot.common.errors import MalformedMessage
+from foxtrot.common.messages.v1 import Bar, TradeTick
+from foxtrot.common.publishing import derived_id
+from foxtrot.common.subjects import ingest_partition_of
+from foxtrot.core import data as core
+from foxtrot.core.aggregation import EmptyBarPolicy
+from foxtrot.core.bar_spec import BarSpec
+from foxtrot.core.enums import AggressorSide
+from foxtrot.core.identifiers import InstrumentId, TradeId
+from foxtrot.market_data.bars import BarBuilder, BarClock
+from foxtrot.market_data.pipeline import Ingest, Normaliser, parse_ingest
+from foxtrot.market_data.service import RECORD_IDS
+from foxtrot.market_data.wire import IdMaker, trade_json
+
+S = 1_000_000_000
+MINUTE = 60 * S
+T0 = 1_582_329_600 * S  # a minute boundary in 2020: a replayed, historical feed
+SUBJECT = "md.v1.ingest.trade.BINANCE.BTCUSDT"
+
+
+@dataclass(frozen=True)
+class Out:
+    subject: str
+    payload: bytes
+    message_id: str
+    traceparent: str | None
+
+    def json(self) -> dict[str, object]:
+        return json.loads(self.payload)  # type: ignore[no-any-return]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.out: list[Out] = []
+
+    async def __call__(
+        self, subject: str, payload: bytes, message_id: str, traceparent: str | None
+    ) -> None:
+        self.out.append(Out(subject, payload, message_id, traceparent))
+
+    def on(self, prefix: str) -> list[Out]:
+        return [o for o in self.out if o.subject.startswith(prefix)]
+
+
+def normaliser(specs: str = "1m", clock: BarClock | None = None) -> tuple[Normaliser, Recorder]:
+    emit = Recorder()
+    builder = BarBuilder([BarSpec.parse(s) for s in specs.split(",")], EmptyBarPolicy.SKIP)
+    return Normaliser(emit, builder, None, clock or BarClock()), emit
+
+
+def trade(ts: int, price: str = "9682.5", trade_id: str = "1", size: str = "0.132") -> bytes:
+    return json.dumps(
+        {
+            "price": price,
+            "size": size,
+            "ts_event": ts,
+            "trade_id": trade_id,
+            "aggressor_side": "BUYER",
+        }
+    ).encode()
+
+
+async def send(n: Normaliser, data: bytes, now: int, subject: str = SUBJECT) -> None:
+    await n.trade(parse_ingest(subject), subject, data, now, None)
+
+
+# --- subjects -------------------------------------------------------------------------------
+
+
+def test_parse_ingest_reads_plain_and_partition_subjects() -> None:
+    assert parse_ingest(SUBJECT) == Ingest("trade", "BINANCE", "BTCUSDT", None, None)
+    assert parse_ingest("md.v1.ingestp.7.bar.FTX.BTC-PERP.1m") == Ingest(
+        "bar", "FTX", "BTC-PERP", "1m", 7
+    )
+
+
+@pytest.mark.parametrize(
+    "subject", ["md.v1.trade.BINANCE.BTCUSDT", "md.v1.ingest.trade.BINANCE", "x.y.z"]
+)
+def test_parse_ingest_refuses_other_subjects(subject: str) -> None:
+    with pytest.raises(MalformedMessage):
+        parse_ingest(subject)
+
+
+def test_partition_function_is_nats_servers() -> None:
+    # Where nats-server 2.9 and 2.15 put these with partition(8,...) (checked by hand).
+    assert [ingest_partition_of("BINANCE", s, 8) for s in ("BTCUSDT", "ETHUSDT", "XRPUSDT")] == [
+        0,
+        4,
+        5,
+    ]
+
+
+# --- encoders -------------------------------------------------------------------------------
+
+
+def test_id_maker_is_derived_id() -> None:
+    make = IdMaker(uuid.UUID("6f1c2a3e-6a43-4c51-9b53-0f6b8c3c7a10"), RECORD_IDS)
+    for key in ("trade:BTCUSDT.BINANCE:1", "trade:ETH-USD.COINBASE:a b/ü", ""):
+        assert make(key) == str(derived_id(RECORD_IDS, key))
+
+
+@pytest.mark.parametrize(
+    ("price", "size", "trade_id"),
+    [("9682.5", "0.132", "42377944"), ("0.00000001", "1000000", 'id "quoted"\\'), ("1", "2", "x")],
+)
+def test_trade_json_is_the_models_json(price: str, size: str, trade_id: str) -> None:
+    tick = core.TradeTick(
+        InstrumentId("BTCUSDT", "BINANCE"),
+        Decimal(price),
+        Decimal(size),
+        AggressorSide.SELLER,
+        TradeId(trade_id),
+        T0,
+        T0 + 5,
+    )
+    mid = str(uuid.uuid4())
+    fast = trade_json(tick, "BTCUSDT.BINANCE", mid, json.dumps(trade_id))
+    model = TradeTick.from_core(tick, message_id=uuid.UUID(mid))
+    assert fast == model.to_json()
+    assert TradeTick.from_json(fast) == model
+
+
+# --- normalising ----------------------------------------------------------------------------
+
+
+async def test_an_ingested_trade_is_republished_on_its_trade_subject() -> None:
+    n, emit = normaliser()
+    await send(n, trade(T0 + 1), T0 + 2)
+    (out,) = emit.on("md.v1.trade.")
+    assert out.subject == "md.v1.trade.BINANCE.BTCUSDT"
+    message = TradeTick.from_json(out.payload)
+    assert message.instrument_id == "BTCUSDT.BINANCE"
+    assert message.price == Decimal("9682.5")
+    assert message.ts_event == T0 + 1
+    assert message.ts_init == T0 + 2
+    assert str(message.message_id) == out.message_id
+
+
+async def test_the_same_trade_again_gets_the_same_message_id() -> None:
+    n, emit = normaliser()
+    await send(n, trade(T0 + 1), T0 + 2)
+    await send(n, trade(T0 + 1), T0 + 3)
+    first, second = emit.on("md.v1.trade.")
+    assert first.message_id == second.message_id
+
+
+@pytest.mark.parametrize(
+    ("subject", "data"),
+    [
+        ("md.v1.ingest.trade.BINANCE.BTC*", trade(T0)),
+        (SUBJECT, b"not json"),
+        (SUBJECT, json.dumps({"price": 1.5, "size": "1", "ts_event": 1, "trade_id": "1"}).encode()),
+        (SUBJECT, trade(T0, price="-1")),
+    ],
+)
+async def test_bad_input_is_malformed_and_publishes_nothing(subject: str, data: bytes) -> None:
+    n, emit = normaliser()
+    venue, symbol = subject.split(".")[4:6]
+    with pytest.raises(MalformedMessage):
+        await n.trade(Ingest("trade", venue, symbol, None, None), subject, data, T0, None)
+    assert emit.out == []
+
+
+async def test_off_instrument_rules_is_refused_with_the_reason() -> None:
+    emit = Recorder()
+    n = Normaliser(emit, None, None, BarClock(), check=lambda record: "price off tick 0.5")
+    with pytest.raises(MalformedMessage, match=r"price off tick 0\.5"):
+        await send(n, trade(T0), T0)
+    assert emit.out == []
+
+
+async def test_an_ingested_bar_is_republished_with_its_spec() -> None:
+    n, emit = normaliser()
+    subject = "md.v1.ingest.bar.FTX.BTC-PERP.1m"
+    data = json.dumps(
+        {"open": "1", "high": "2", "low": "0.5", "close": "1.5", "volume": "3", "ts_event": T0}
+    ).encode()
+    await n.bar(parse_ingest(subject), subject, data, T0 + 1, None)
+    (out,) = emit.out
+    assert out.subject == "md.v1.bar.FTX.BTC-PERP.1m"
+    assert Bar.from_json(out.payload).close == Decimal("1.5")
+
+
+async def test_a_bar_subject_without_a_valid_spec_is_malformed() -> None:
+    n, _ = normaliser()
+    subject = "md.v1.ingest.bar.FTX.BTC-PERP.1x"
+    with pytest.raises(MalformedMessage):
+        await n.bar(parse_ingest(subject), subject, b"{}", T0, None)
+
+
+async def test_trades_build_bars_that_close_on_the_next_bars_trade() -> None:
+    n, emit = normaliser()
+    await send(n, trade(T0 + 1 * S, "10", "1"), T0 + 10 * MINUTE)
+    await send(n, trade(T0 + 2 * S, "12", "2"), T0 + 10 * MINUTE)
+    assert emit.on("md.v1.bar.") == []
+    await send(n, trade(T0 + MINUTE + 1, "11", "3"), T0 + 10 * MINUTE)
+    (out,) = emit.on("md.v1.bar.")
+    bar = Bar.from_json(out.payload)
+    assert (bar.open, bar.high, bar.close) == (Decimal(10), Decimal(12), Decimal(12))
+    assert bar.trade_count == 2
+    assert bar.ts_event == T0 + MINUTE
+
+
+# --- when bars close ------------------------------------------------------------------------
+
+
+async def test_a_live_feeds_bar_closes_on_the_wall_clock_after_the_delay() -> None:
+    n, emit = normaliser(clock=BarClock(delay=0.5, idle_close=10, live_lag=60))
+    await send(n, trade(T0 + 10 * S), T0 + 10 * S + 1_000)  # arrives 1 us late: live
+    await n.on_time(T0 + MINUTE + S // 4)
+    assert emit.on("md.v1.bar.") == []  # within the delay
+    await n.on_time(T0 + MINUTE + S // 2)
+    assert len(emit.on("md.v1.bar.")) == 1
+
+
+async def test_a_replayed_feed_closes_its_bars_only_after_falling_silent() -> None:
+    n, emit = normaliser(clock=BarClock(delay=0.5, idle_close=10, live_lag=60))
+    wall = T0 + 365 * 24 * 3600 * S  # a year later: historical
+    await send(n, trade(T0 + 10 * S), wall)
+    await n.on_time(wall + 9 * S)
+    assert emit.on("md.v1.bar.") == []
+    await n.on_time(wall + 10 * S)
+    (out,) = emit.on("md.v1.bar.")
+    assert Bar.from_json(out.payload).ts_event == T0 + MINUTE
+    await n.on_time(wall + 20 * S)
+    assert len(emit.on("md.v1.bar.")) == 1  # closed once
+
+
+async def test_restored_state_goes_on_building_the_same_bars() -> None:
+    wall = T0 + 365 * 24 * 3600 * S
+    trades = [trade(T0 + i * 7 * S, str(100 + i % 5), str(i)) for i in range(40)]
+
+    whole, whole_out = normaliser("1m,5t")
+    for data in trades:
+        await send(whole, data, wall)
+
+    first, first_out = normaliser("1m,5t")
+    for data in trades[:17]:
+        await send(first, data, wall)
+    state = json.loads(json.dumps(first.state()))
+    second, second_out = normaliser("1m,5t")
+    second.restore(state, wall)
+    for data in trades[17:]:
+        await send(second, data, wall)
+
+    def bars(out: list[Out]) -> list[bytes]:
+        return [o.payload for o in out if o.subject.startswith("md.v1.bar.")]
+
+    assert bars(first_out.out) + bars(second_out.out) == bars(whole_out.out)
