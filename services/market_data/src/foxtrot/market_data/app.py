@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from foxtrot.common import subjects
 from foxtrot.common.publishing import Publisher
 from foxtrot.common.runtime import ServiceRuntime
 from foxtrot.market_data import handlers
@@ -47,6 +48,8 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
     # Live input is timed by the wall clock, a replay by its records: separate watches.
     live_quality, replay_quality = QualityWatch(publish), QualityWatch(publish)
     handlers.register_quality(runtime.consumers, live_quality, replay_quality)
+    # Read by the partition workers (ingest.py), not by FastStream; listed for /subscriptions.
+    runtime.consumers.patterns += [subjects.INGEST_TRADES, subjects.INGEST_BARS]
     ingest_config = IngestConfig(
         specs,
         empty,

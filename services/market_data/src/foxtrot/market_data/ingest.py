@@ -25,6 +25,7 @@ from nats.aio.msg import Msg
 
 from foxtrot.common import subjects
 from foxtrot.common.dead_letters import DeadLetters
+from foxtrot.common.streams import MD_INGEST
 from foxtrot.core.aggregation import EmptyBarPolicy
 from foxtrot.core.bar_spec import BarSpec
 from foxtrot.market_data.bars import BarBuilder, BarClock
@@ -115,9 +116,13 @@ class IngestShare:
         self.workers: dict[str, tuple[PartitionWorker, asyncio.Task[None]]] = {}
         self.leases: Leases | None = None
         self.mapped = False
+        self.stream_id = ""
 
     async def start(self) -> None:
         """Find out how ingest is partitioned and start competing for partitions."""
+        info = await self.js.stream_info(MD_INGEST.name)
+        # Checkpoints name the stream they index by its creation time.
+        self.stream_id = info.created.isoformat() if info.created else ""
         self.mapped = await probe_partitions(self.nc, subjects.INGEST_PARTITIONS)
         if self.mapped:
             names = [str(p) for p in range(subjects.INGEST_PARTITIONS)]
@@ -156,11 +161,20 @@ class IngestShare:
         builder = BarBuilder(specs, self.config.empty) if specs else None
         normaliser = Normaliser(self._emit, builder, self.quality, self.config.clock, self.check)
         start = 1
+        if checkpoint is not None and checkpoint.get("stream") != self.stream_id:
+            # The stream was deleted and created again since: its sequences start over.
+            log.warning(
+                "ingest partition %s: checkpoint is of an earlier %s stream, starting afresh",
+                name,
+                MD_INGEST.name,
+            )
+            checkpoint = None
         if checkpoint is not None:
             normaliser.restore(checkpoint, time.time_ns())
             start = int(checkpoint["seq"]) + 1  # type: ignore[call-overload]
 
         async def save(state: dict[str, object]) -> None:
+            state["stream"] = self.stream_id
             await leases.save_checkpoint(name, state)
 
         worker = PartitionWorker(

@@ -58,7 +58,7 @@ from foxtrot.market_data.quality import QualityWatch
 from foxtrot.market_data.service import PUBLISHED, RECORD_IDS, Record, publishable
 from foxtrot.market_data.wire import IdMaker, trade_json
 
-__all__ = ["Emit", "Normaliser", "PartitionWorker", "parse_ingest"]
+__all__ = ["Emit", "Normaliser", "PartitionWorker", "parse_ingest", "published_subject"]
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("foxtrot.market_data")
@@ -72,6 +72,8 @@ REFUSED = Counter(
     ["reason"],
 )
 _S: Final = 1_000_000_000
+# Dead letters are counted by the subscription they came in on, as FastStream's are.
+_SUBSCRIPTIONS: Final = {"trade": subjects.INGEST_TRADES, "bar": subjects.INGEST_BARS}
 
 
 class Emit(Protocol):
@@ -99,6 +101,14 @@ class Ingest:
     symbol: str
     spec: str | None
     partition: int | None
+
+
+def published_subject(subject: str) -> str:
+    """The subject a publisher used, before nats-server mapped it onto a partition."""
+    tokens = subject.split(".")
+    if tokens[:3] == ["md", "v1", "ingestp"] and len(tokens) > 4:
+        return ".".join(["md", "v1", "ingest", *tokens[4:]])
+    return subject
 
 
 def parse_ingest(subject: str) -> Ingest:
@@ -373,9 +383,11 @@ class PartitionWorker:
     async def _one(self, msg: Msg, now: int) -> None:
         headers = msg.headers
         traceparent = headers.get("traceparent") if headers else None
+        kind = ""
         try:
             ingest = parse_ingest(msg.subject)
-            if ingest.kind == "probe":
+            kind = ingest.kind
+            if kind == "probe":
                 return  # a replica checking the partition mapping
             if self.partition is not None:
                 self._check_partition(ingest, msg.subject)
@@ -389,8 +401,8 @@ class PartitionWorker:
             REFUSED.labels("malformed").inc()
             await self.dead_letters.send(
                 data=msg.data,
-                source_subject=msg.subject,
-                subscription=f"ingest:{self.name}",
+                source_subject=published_subject(msg.subject),
+                subscription=_SUBSCRIPTIONS.get(kind, "md.v1.ingest.>"),
                 kind=DeadLetterKind.MALFORMED,
                 reason=str(exc),
                 headers=headers,

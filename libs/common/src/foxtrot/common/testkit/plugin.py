@@ -46,11 +46,15 @@ async def nats_client(infrastructure: Infrastructure) -> AsyncIterator[NatsClien
 
 
 async def reset_streams(client: NatsClient) -> None:
-    """Delete and recreate Foxtrot's streams (and so every consumer on them)."""
+    """Delete and recreate Foxtrot's streams (and so every consumer on them), and delete
+    market data's partition leases and checkpoints, which point into the old streams."""
     js = client.jetstream()
     for spec in STREAMS:
         with contextlib.suppress(NotFoundError):
             await js.delete_stream(spec.name)
+    for bucket in ("FOXTROT_MD_LEASES", "FOXTROT_MD_CHECKPOINTS"):
+        with contextlib.suppress(NotFoundError):
+            await js.delete_stream(f"KV_{bucket}")
     await ensure_streams(js)
 
 
