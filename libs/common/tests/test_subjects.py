@@ -85,12 +85,21 @@ def test_wildcard_constant_does_not_reach_other_streams(
     assert not subject_matches(pattern, subject)
 
 
-@pytest.mark.parametrize("name", [n for n in subjects.__all__ if n.isupper()])
+@pytest.mark.parametrize(
+    "name", [n for n in subjects.__all__ if n.isupper() and isinstance(getattr(subjects, n), str)]
+)
 def test_every_subject_constant_follows_domain_version_type(name: str) -> None:
     domain, version, kind, *_ = getattr(subjects, name).split(".")
     assert domain in {"md", "cmd", "evt", "dlq", "qry"}
     assert version == "v1"
     assert kind
+
+
+def test_ingest_mappings_route_every_ingest_subject_to_a_partition_subject() -> None:
+    mappings = subjects.ingest_mappings()
+    assert set(mappings) == {"md.v1.ingest.*.*.*", "md.v1.ingest.*.*.*.*"}
+    for destination in mappings.values():
+        assert destination.startswith(f"{subjects.INGEST_PARTITIONED}.{{{{partition(16,2,3)}}}}.")
 
 
 def test_nats_wildcard_matcher_follows_nats_rules(subject_matches: Matcher) -> None:
