@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from foxtrot.common.runtime import ServiceRuntime
-from foxtrot.gateway.api.routes import bars, orders, positions, quality
+from foxtrot.gateway.api.routes import bars, instruments, orders, positions, quality
 from foxtrot.gateway.config import GatewaySettings
 
 __all__ = ["create_app"]
@@ -22,4 +22,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(positions.router)
     app.include_router(bars.router)
     app.include_router(quality.router)
+    app.include_router(instruments.router)
     return app

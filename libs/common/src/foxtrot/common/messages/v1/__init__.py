@@ -6,7 +6,13 @@ from pydantic import BaseModel
 
 from foxtrot.common.messages.v1.book import BookDelta, OrderBookDeltas
 from foxtrot.common.messages.v1.envelope import Message, new_envelope
-from foxtrot.common.messages.v1.ingest import IngestBar, IngestTrade
+from foxtrot.common.messages.v1.ingest import IngestBar, IngestInstrument, IngestTrade
+from foxtrot.common.messages.v1.instruments import (
+    Instrument,
+    InstrumentsQuery,
+    InstrumentsReply,
+    InstrumentView,
+)
 from foxtrot.common.messages.v1.market_data import Bar, QuoteTick, TradeTick
 from foxtrot.common.messages.v1.order_events import (
     ORDER_EVENT_ADAPTER,
@@ -64,8 +70,13 @@ __all__ = [
     "DataQualityIssue",
     "HistoricalBar",
     "IngestBar",
+    "IngestInstrument",
     "IngestTrade",
+    "Instrument",
     "InstrumentQuality",
+    "InstrumentView",
+    "InstrumentsQuery",
+    "InstrumentsReply",
     "Message",
     "ModifyOrder",
     "OrderAccepted",
@@ -129,4 +140,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     DataQualityIssue,
     QualityQuery,
     QualityReply,
+    Instrument,
+    IngestInstrument,
+    InstrumentsQuery,
+    InstrumentsReply,
 )

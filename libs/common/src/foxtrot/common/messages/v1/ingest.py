@@ -6,19 +6,24 @@ needed: market_data adds one when it republishes the normalised message.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from foxtrot.common.messages.v1.instruments import max_quantity_at_least_min
 from foxtrot.common.messages.v1.types import (
     NonNegativeDecimalStr,
     PositiveDecimalStr,
+    Token,
     UnixNanos,
 )
 from foxtrot.core.data import ohlc_inconsistency
 from foxtrot.core.enums import AggressorSide
+from foxtrot.core.identifiers import InstrumentId
+from foxtrot.core.instruments import Instrument
 
-__all__ = ["IngestBar", "IngestTrade"]
+__all__ = ["IngestBar", "IngestInstrument", "IngestTrade"]
 
 
 class _Ingest(BaseModel):
@@ -51,3 +56,42 @@ class IngestBar(_Ingest):
         if problem:
             raise ValueError(problem)
         return self
+
+
+class IngestInstrument(_Ingest):
+    """An instrument's trading rules from an external publisher; subject
+    md.v1.ingest.instrument.{venue}.{symbol}.
+
+    Price and size precision are not sent: they are the decimal places of the tick and lot
+    size. market_data republishes the definition as ``Instrument`` when it is new or changed.
+    """
+
+    base_currency: Token = Field(examples=["BTC"])
+    quote_currency: Token = Field(examples=["USDT"])
+    tick_size: PositiveDecimalStr = Field(examples=["0.01"])
+    lot_size: PositiveDecimalStr = Field(examples=["0.00001"])
+    min_quantity: NonNegativeDecimalStr = Field(
+        default=Decimal(0), description="smallest order quantity"
+    )
+    max_quantity: PositiveDecimalStr | None = Field(default=None, description="null: no limit")
+    min_notional: PositiveDecimalStr | None = Field(default=None, description="null: no limit")
+    tradable: bool = True
+    ts_event: UnixNanos | None = Field(
+        default=None, description="when the rules took effect; null: when market_data reads them"
+    )
+
+    _max_at_least_min = field_validator("max_quantity")(max_quantity_at_least_min)
+
+    def to_core(self, instrument_id: InstrumentId) -> Instrument:
+        """The domain instrument these rules define for ``instrument_id`` (from the subject)."""
+        return Instrument(
+            instrument_id,
+            self.base_currency,
+            self.quote_currency,
+            self.tick_size,
+            self.lot_size,
+            self.min_quantity,
+            self.max_quantity,
+            self.min_notional,
+            self.tradable,
+        )
