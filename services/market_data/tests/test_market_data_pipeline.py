@@ -259,3 +259,48 @@ async def test_restored_state_goes_on_building_the_same_bars() -> None:
         return [o.payload for o in out if o.subject.startswith("md.v1.bar.")]
 
     assert bars(first_out.out) + bars(second_out.out) == bars(whole_out.out)
+
+
+async def test_a_replayed_feed_is_not_silent_while_input_waits_behind_the_reader() -> None:
+    n, emit = normaliser(clock=BarClock(delay=0.5, idle_close=10, live_lag=60))
+    wall = T0 + 365 * 24 * 3600 * S
+    await send(n, trade(T0 + 10 * S), wall)
+    await n.on_time(wall + 30 * S, caught_up=False)
+    assert emit.on("md.v1.bar.") == []
+    n.reading_from(wall + 30 * S)  # e.g. restored, then the consumer took a while to open
+    await n.on_time(wall + 35 * S)
+    assert emit.on("md.v1.bar.") == []
+    await n.on_time(wall + 40 * S)
+    assert len(emit.on("md.v1.bar.")) == 1
+
+
+async def test_an_ingested_quote_is_republished_and_feeds_mid_price_bars() -> None:
+    n, emit = normaliser("2t")
+    subject = "md.v1.ingest.quote.BINANCE.BTCUSDT"
+    for i, (bid, ask) in enumerate([("100", "102"), ("104", "106")]):
+        data = json.dumps(
+            {
+                "bid_price": bid,
+                "ask_price": ask,
+                "bid_size": "1",
+                "ask_size": "0",
+                "ts_event": T0 + i,
+            }
+        ).encode()
+        await n.quote(parse_ingest(subject), subject, data, T0 + 5, None)
+    quotes = emit.on("md.v1.quote.BINANCE.BTCUSDT")
+    assert [q.json()["bid_price"] for q in quotes] == ["100", "104"]
+    (bar,) = emit.on("md.v1.bar.")
+    assert Bar.from_json(bar.payload).open == Decimal(101)
+    assert Bar.from_json(bar.payload).close == Decimal(105)
+
+
+async def test_a_crossed_or_malformed_quote_is_refused() -> None:
+    n, emit = normaliser()
+    subject = "md.v1.ingest.quote.BINANCE.BTCUSDT"
+    data = json.dumps(
+        {"bid_price": "1", "ask_price": "2", "bid_size": "-1", "ask_size": "1", "ts_event": T0}
+    ).encode()
+    with pytest.raises(MalformedMessage):
+        await n.quote(parse_ingest(subject), subject, data, T0, None)
+    assert emit.out == []

@@ -19,6 +19,7 @@ __all__ = [
     "INGEST_INSTRUMENTS",
     "INGEST_PARTITIONED",
     "INGEST_PARTITIONS",
+    "INGEST_QUOTES",
     "INGEST_TRADES",
     "MD_ALL_BARS",
     "MD_ALL_INSTRUMENTS",
@@ -42,6 +43,7 @@ __all__ = [
     "ingest_mappings",
     "ingest_partition",
     "ingest_partition_of",
+    "ingest_quote",
     "ingest_trade",
     "instrument",
     "order_events",
@@ -81,6 +83,11 @@ def quality(instrument_id: InstrumentId) -> str:
 def instrument(instrument_id: InstrumentId) -> str:
     """Trading rules of one instrument: ``md.v1.instrument.{venue}.{symbol}``."""
     return f"md.v1.instrument.{instrument_id.venue}.{instrument_id.symbol}"
+
+
+def ingest_quote(instrument_id: InstrumentId) -> str:
+    """Where external tools publish best bid/ask: ``md.v1.ingest.quote.{venue}.{symbol}``."""
+    return f"md.v1.ingest.quote.{instrument_id.venue}.{instrument_id.symbol}"
 
 
 def ingest_trade(instrument_id: InstrumentId) -> str:
@@ -162,6 +169,7 @@ MD_ALL_TRADES: Final = "md.v1.trade.*.*"
 MD_ALL_BARS: Final = "md.v1.bar.*.*.*"
 MD_ALL_INSTRUMENTS: Final = "md.v1.instrument.*.*"
 INGEST_TRADES: Final = "md.v1.ingest.trade.*.*"
+INGEST_QUOTES: Final = "md.v1.ingest.quote.*.*"
 INGEST_BARS: Final = "md.v1.ingest.bar.*.*.*"
 INGEST_INSTRUMENTS: Final = "md.v1.ingest.instrument.*.*"
 

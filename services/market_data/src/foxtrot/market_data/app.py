@@ -17,12 +17,14 @@ from foxtrot.common.publishing import Publisher
 from foxtrot.common.runtime import ServiceRuntime
 from foxtrot.market_data import handlers
 from foxtrot.market_data.adapters.bar_store import BarStore
+from foxtrot.market_data.adapters.binance import BinanceFeed
 from foxtrot.market_data.adapters.tables import SCHEMA
 from foxtrot.market_data.bars import BarBuilder, parse_specs
 from foxtrot.market_data.config import MarketDataSettings
 from foxtrot.market_data.ingest import IngestConfig, IngestShare
 from foxtrot.market_data.quality import QualityWatch
 from foxtrot.market_data.service import Replayer, open_replay
+from foxtrot.market_data.venues import VenueFeeds
 
 __all__ = ["MIGRATIONS", "SCHEMA", "create_app"]
 
@@ -81,14 +83,25 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
         )
         runners.append(replayer.run)
 
+    feed: BinanceFeed | None = None
+
     async def start() -> None:
-        nonlocal share
-        share = IngestShare(
-            runtime.broker.connection,
-            runtime.consumers.dead_letters,
-            live_quality,
-            ingest_config,
-        )
+        nonlocal share, feed
+        nc = runtime.broker.connection
+        share = IngestShare(nc, runtime.consumers.dead_letters, live_quality, ingest_config)
+        if symbols := settings.binance_symbol_list():
+            # Started empty: the partitions this replica takes decide which symbols it streams.
+            venues = VenueFeeds.binance(
+                nc,
+                symbols,
+                live_quality,
+                venue=settings.binance_venue,
+                ws_url=settings.binance_ws_url,
+                rest_url=settings.binance_rest_url,
+            )
+            feed = venues.feed
+            await feed.start()
+            share.listeners.append(venues)
         await share.start()
         for run in runners:
             task = asyncio.create_task(run(), name=run.__qualname__)
@@ -104,6 +117,8 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
                 await task
         if share is not None:
             await share.stop()
+        if feed is not None:
+            await feed.stop()
 
     runtime.on_start.append(start)
     runtime.on_stop.append(stop)

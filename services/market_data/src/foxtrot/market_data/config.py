@@ -75,6 +75,17 @@ class MarketDataSettings(ServiceSettings):
     replica_name: str = Field(
         default="", description="this replica's name in the leases; empty: host-pid"
     )
+    binance_symbols: str = Field(
+        default="",
+        description="Binance spot symbols to stream live, e.g. BTCUSDT,ETHUSDT (empty: none)",
+    )
+    binance_venue: str = Field(default="BINANCE", description="venue of the Binance symbols")
+    binance_ws_url: str = "wss://stream.binance.com:9443"
+    binance_rest_url: str = "https://api.binance.com"
+
+    def binance_symbol_list(self) -> list[str]:
+        """The configured Binance symbols, upper case."""
+        return [s.strip().upper() for s in self.binance_symbols.split(",") if s.strip()]
 
     @field_validator("bar_specs")
     @classmethod

@@ -19,6 +19,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -34,7 +35,14 @@ from foxtrot.market_data.pipeline import Normaliser, PartitionWorker
 from foxtrot.market_data.quality import QualityWatch
 from foxtrot.market_data.service import Record
 
-__all__ = ["ALL", "IngestShare", "probe_partitions", "replica_name"]
+__all__ = [
+    "ALL",
+    "IngestConfig",
+    "IngestShare",
+    "PartitionListener",
+    "probe_partitions",
+    "replica_name",
+]
 
 ALL = "all"
 log = logging.getLogger(__name__)
@@ -83,6 +91,15 @@ async def probe_partitions(nc: NatsClient, partitions: int, timeout: float = 2.0
     return True
 
 
+class PartitionListener(Protocol):
+    """Told when this replica takes or gives back a partition (venue feeds subscribe the
+    partition's symbols)."""
+
+    async def on_acquire(self, partition: str) -> None: ...
+
+    async def on_release(self, partition: str) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class IngestConfig:
     """How this replica takes part in the ingest."""
@@ -115,6 +132,7 @@ class IngestShare:
         self.replica = config.replica or replica_name()
         self.workers: dict[str, tuple[PartitionWorker, asyncio.Task[None]]] = {}
         self.leases: Leases | None = None
+        self.listeners: list[PartitionListener] = []
         self.mapped = False
         self.stream_id = ""
 
@@ -190,6 +208,8 @@ class IngestShare:
         )
         task = asyncio.create_task(self._work(worker), name=f"market_data.ingest.{name}")
         self.workers[name] = (worker, task)
+        for listener in self.listeners:
+            await listener.on_acquire(name)
 
     async def _work(self, worker: PartitionWorker) -> None:
         # A worker that fails (NATS gone for a while) starts again from the last sequence
@@ -211,6 +231,8 @@ class IngestShare:
                 await asyncio.sleep(1.0)
 
     async def _release(self, name: str) -> None:
+        for listener in self.listeners:
+            await listener.on_release(name)
         found = self.workers.pop(name, None)
         if found is None:
             return

@@ -32,6 +32,7 @@ import json
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
@@ -47,7 +48,7 @@ from pydantic import ValidationError
 from foxtrot.common import subjects
 from foxtrot.common.dead_letters import DeadLetterKind, DeadLetters
 from foxtrot.common.errors import MalformedMessage
-from foxtrot.common.messages.v1 import IngestBar, IngestTrade
+from foxtrot.common.messages.v1 import IngestBar, IngestQuote, IngestTrade
 from foxtrot.common.streams import MD_INGEST
 from foxtrot.core import data as core
 from foxtrot.core.bar_spec import BarSpec
@@ -74,7 +75,11 @@ REFUSED = Counter(
 _S: Final = 1_000_000_000
 _REQUEST_EXPIRES: Final = 1 * _S
 # Dead letters are counted by the subscription they came in on, as FastStream's are.
-_SUBSCRIPTIONS: Final = {"trade": subjects.INGEST_TRADES, "bar": subjects.INGEST_BARS}
+_SUBSCRIPTIONS: Final = {
+    "trade": subjects.INGEST_TRADES,
+    "quote": subjects.INGEST_QUOTES,
+    "bar": subjects.INGEST_BARS,
+}
 
 
 class Emit(Protocol):
@@ -205,6 +210,34 @@ class Normaliser:
             for bar in self.bars.on_trade(tick):
                 await self._publish(bar, now, traceparent, "aggregated")
 
+    async def quote(
+        self, ingest: Ingest, subject: str, data: bytes, now: int, traceparent: str | None
+    ) -> None:
+        """Validate an ingested quote, publish it on ``md.v1.quote.{venue}.{symbol}``, check
+        it and feed its mid price to the time and tick bars."""
+        instrument_id, _ = self.instrument(subject, ingest.venue, ingest.symbol)
+        try:
+            payload = IngestQuote.model_validate_json(data)
+            record = core.QuoteTick(
+                instrument_id,
+                payload.bid_price,
+                payload.ask_price,
+                payload.bid_size,
+                payload.ask_size,
+                payload.ts_event,
+                now,
+            )
+        except (ValidationError, DomainError) as exc:
+            raise MalformedMessage(subject, str(exc)) from exc
+        self._refuse_if_off_rules(subject, record)
+        await self._publish(record, now, traceparent, "ingest")
+        self._saw(instrument_id, record.ts_event, now)
+        if self.quality is not None:
+            await self.quality.on_quote(record)
+        if self.bars is not None:
+            for bar in self.bars.on_quote(record):
+                await self._publish(bar, now, traceparent, "aggregated")
+
     async def bar(
         self, ingest: Ingest, subject: str, data: bytes, now: int, traceparent: str | None
     ) -> None:
@@ -231,8 +264,18 @@ class Normaliser:
         self._refuse_if_off_rules(subject, record)
         await self._publish(record, now, traceparent, "ingest")
 
-    async def on_time(self, wall: int) -> None:
-        """Close the time bars that are due by the module's rules."""
+    def reading_from(self, wall: int) -> None:
+        """The partition is being read from ``wall`` on: silence counts from now, not from
+        when the state was restored (opening the consumer may have taken a while)."""
+        for feed in self._feeds.values():
+            feed.wall = max(feed.wall, wall)
+
+    async def on_time(self, wall: int, caught_up: bool = True) -> None:
+        """Close the time bars that are due by the module's rules.
+
+        A replayed feed is closed for silence only when ``caught_up`` (the last read found
+        nothing waiting): input queued behind a slow reader is not silence.
+        """
         if self.bars is None:
             return
         delay, idle = int(self.clock.delay * _S), int(self.clock.idle_close * _S)
@@ -240,7 +283,7 @@ class Normaliser:
         for instrument_id, feed in self._feeds.items():
             if feed.lag <= live_lag:
                 due = self.bars.close(instrument_id, wall - delay)
-            elif not feed.finished and wall - feed.wall >= idle:
+            elif caught_up and not feed.finished and wall - feed.wall >= idle:
                 feed.finished = True
                 due = self.bars.finish_one(instrument_id)
             else:
@@ -332,6 +375,7 @@ class PartitionWorker:
         """Process until :meth:`stop`; then write a last checkpoint."""
         puller = _Puller(self.js, self.filter_subject, self.batch)
         await puller.open(self.seq + 1)
+        self.normaliser.reading_from(time.time_ns())
         last_tick = last_save = time.monotonic()
         try:
             while not self._stopping.is_set():
@@ -342,11 +386,12 @@ class PartitionWorker:
                         log.warning("%s: %s; reading again from %d", self.name, gap, self.seq + 1)
                         await puller.close()
                         await puller.open(self.seq + 1)
+                        self.normaliser.reading_from(time.time_ns())
                         continue
                 mono = time.monotonic()
                 if mono - last_tick >= 0.25 or not msgs:
                     last_tick = mono
-                    await self.normaliser.on_time(time.time_ns())
+                    await self.normaliser.on_time(time.time_ns(), caught_up=not msgs)
                 if mono - last_save >= self.checkpoint_every and self.seq != self._saved_seq:
                     last_save = mono
                     await self._save()
@@ -394,6 +439,8 @@ class PartitionWorker:
                 self._check_partition(ingest, msg.subject)
             if ingest.kind == "trade":
                 await self.normaliser.trade(ingest, msg.subject, msg.data, now, traceparent)
+            elif ingest.kind == "quote":
+                await self.normaliser.quote(ingest, msg.subject, msg.data, now, traceparent)
             elif ingest.kind == "bar":
                 await self.normaliser.bar(ingest, msg.subject, msg.data, now, traceparent)
             else:
@@ -456,8 +503,10 @@ class _Puller:
         self.delivered = 0  # consumer sequence of the last message taken
         self._buffer: list[Msg] = []
         self._arrived = asyncio.Event()
-        self._requested = 0  # messages still due on the open pull requests
-        self._open = 0  # pull requests not yet ended
+        # Messages still due on each open pull request, oldest first: the server serves
+        # (and expires, as all have the same expiry) waiting requests in order.
+        self._waiting: deque[int] = deque()
+        self._all_ended_by = 0.0  # monotonic time by which every request has expired
         self._consumer: str | None = None
         self._sub: Subscription | None = None
         self._next = self._inbox = ""
@@ -475,7 +524,8 @@ class _Puller:
         )
         info = await self.js.add_consumer(MD_INGEST.name, config)
         self._consumer = info.name
-        self.delivered, self._requested, self._open, self._buffer = 0, 0, 0, []
+        self.delivered, self._buffer = 0, []
+        self._waiting.clear()
         self._next = f"$JS.API.CONSUMER.MSG.NEXT.{MD_INGEST.name}.{info.name}"
         self._inbox = self.nc.new_inbox()
         self._sub = await self.nc.subscribe(
@@ -486,27 +536,33 @@ class _Puller:
         headers = msg.headers
         if headers and not msg.data and "Status" in headers:
             # 404 no messages, 408 request expired, 409 consumer deleted or changed:
-            # one request is over either way.
-            self._open = max(0, self._open - 1)
-            if not self._open:
-                self._requested = 0
+            # the oldest request is over either way.
+            if self._waiting:
+                self._waiting.popleft()
             if headers["Status"] == "409" and "Deleted" in headers.get("Description", ""):
                 self._consumer = None
         else:
             self._buffer.append(msg)
-            self._requested -= 1
+            if self._waiting:
+                self._waiting[0] -= 1
+                if self._waiting[0] <= 0:
+                    self._waiting.popleft()
         self._arrived.set()
 
     async def next_batch(self, wait: float) -> list[Msg]:
         """The messages that arrived, waiting up to ``wait`` seconds for the first."""
         if self._consumer is None:
             raise ConnectionError("the ingest consumer was deleted")
-        if self._requested < self.batch:
+        if self._waiting and time.monotonic() > self._all_ended_by:
+            # Their end was never heard (the connection dropped and came back, say): the
+            # server has let them expire by now.
+            self._waiting.clear()
+        if sum(self._waiting) < self.batch:
             # Ask for the next batch while this one is still arriving: no round trip idle.
             request = {"batch": self.batch, "expires": _REQUEST_EXPIRES}
             await self.nc.publish(self._next, json.dumps(request).encode(), reply=self._inbox)
-            self._requested += self.batch
-            self._open += 1
+            self._waiting.append(self.batch)
+            self._all_ended_by = time.monotonic() + _REQUEST_EXPIRES / _S + 1.0
         if not self._buffer:
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):

@@ -54,17 +54,18 @@ class QualityWatch:
 
     async def on_trade(self, trade: core.TradeTick, sequence: int | None = None) -> None:
         """Check a trade."""
-        await self._report(self.monitor.on_trade(trade, sequence))
+        await self.report(self.monitor.on_trade(trade, sequence))
 
     async def on_quote(self, quote: core.QuoteTick, sequence: int | None = None) -> None:
         """Check a quote."""
-        await self._report(self.monitor.on_quote(quote, sequence))
+        await self.report(self.monitor.on_quote(quote, sequence))
 
     async def on_time(self, now: int) -> None:
         """Check every instrument for staleness at ``now`` (the clock of ``ts_init``)."""
-        await self._report(self.monitor.on_time(now))
+        await self.report(self.monitor.on_time(now))
 
-    async def _report(self, issues: Sequence[QualityIssue]) -> None:
+    async def report(self, issues: Sequence[QualityIssue]) -> None:
+        """Count, log and publish issues (the rules' own, or a venue feed's gaps)."""
         for issue in issues:
             instrument = str(issue.instrument_id)
             ISSUES.labels(instrument, issue.kind.value).inc()

@@ -6,7 +6,12 @@ from pydantic import BaseModel
 
 from foxtrot.common.messages.v1.book import BookDelta, OrderBookDeltas
 from foxtrot.common.messages.v1.envelope import Message, new_envelope
-from foxtrot.common.messages.v1.ingest import IngestBar, IngestInstrument, IngestTrade
+from foxtrot.common.messages.v1.ingest import (
+    IngestBar,
+    IngestInstrument,
+    IngestQuote,
+    IngestTrade,
+)
 from foxtrot.common.messages.v1.instruments import (
     Instrument,
     InstrumentsQuery,
@@ -71,6 +76,7 @@ __all__ = [
     "HistoricalBar",
     "IngestBar",
     "IngestInstrument",
+    "IngestQuote",
     "IngestTrade",
     "Instrument",
     "InstrumentQuality",
@@ -115,6 +121,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     Bar,
     OrderBookDeltas,
     IngestTrade,
+    IngestQuote,
     IngestBar,
     SubmitOrder,
     ModifyOrder,

@@ -23,7 +23,7 @@ from foxtrot.core.enums import AggressorSide
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.instruments import Instrument
 
-__all__ = ["IngestBar", "IngestInstrument", "IngestTrade"]
+__all__ = ["IngestBar", "IngestInstrument", "IngestQuote", "IngestTrade"]
 
 
 class _Ingest(BaseModel):
@@ -38,6 +38,16 @@ class IngestTrade(_Ingest):
     ts_event: UnixNanos
     trade_id: str = Field(min_length=1, max_length=64)
     aggressor_side: AggressorSide = AggressorSide.NO_AGGRESSOR
+
+
+class IngestQuote(_Ingest):
+    """Best bid and ask from an external publisher; subject md.v1.ingest.quote.{venue}.{symbol}."""
+
+    bid_price: PositiveDecimalStr
+    ask_price: PositiveDecimalStr
+    bid_size: NonNegativeDecimalStr
+    ask_size: NonNegativeDecimalStr
+    ts_event: UnixNanos
 
 
 class IngestBar(_Ingest):
