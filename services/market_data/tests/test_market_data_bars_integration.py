@@ -56,6 +56,7 @@ async def test_replayed_trades_are_published_as_bars_equal_to_pandas(
         service_env={"market_data": {"FOXTROT_BAR_SPECS": "1m,100t"}},
     )
     platform.start_infrastructure()
+    platform.migrate()
     platform.start_service("market_data")
     await asyncio.to_thread(platform.wait_ready, 60.0, ("market_data",))
 

@@ -1,6 +1,7 @@
-"""market_data as a process, streaming a (fake) Binance live: trades, quotes and the book
-come out on their md.v1 subjects, bars are built from the trades, and a dropped connection
-is published as a data quality issue."""
+"""market_data as a process, streaming a (fake) Binance live: the symbol's rules come from
+exchangeInfo and are published, kept and served; trades, quotes and the book come out on
+their md.v1 subjects, bars are built from the trades, a trade off the tick size is
+dead-lettered, and a dropped connection is published as a data quality issue."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ async def test_a_live_binance_symbol_flows_through_market_data(
         },
     )
     platform.start_infrastructure()
+    platform.migrate()
     platform.start_service("market_data")
     await asyncio.to_thread(platform.wait_ready, 60.0, ("market_data",))
 
@@ -77,6 +79,7 @@ async def test_a_live_binance_symbol_flows_through_market_data(
     try:
         await client.subscribe("md.v1.*.BINANCE.BTCUSDT", cb=on_message)
         await client.subscribe("md.v1.bar.BINANCE.BTCUSDT.*", cb=on_message)
+        dead = await client.subscribe("dlq.v1.market_data")
         await client.flush()
         # The replica that owns BTCUSDT's partition subscribes it.
         await binance.wait_until(lambda: "btcusdt@trade" in binance.subscriptions, 30)
@@ -106,6 +109,21 @@ async def test_a_live_binance_symbol_flows_through_market_data(
         snapshot, delta = seen["book"][:2]
         assert snapshot["is_snapshot"] is True
         assert delta["is_snapshot"] is False
+
+        # The rules came from exchangeInfo: announced, served, and enforced.
+        reply = await client.request(
+            "qry.v1.md.instruments", b'{"instrument_id": "BTCUSDT.BINANCE"}', timeout=10
+        )
+        (rules,) = json.loads(reply.data)["instruments"]
+        assert (rules["tick_size"], rules["lot_size"]) == ("0.01", "0.00001")
+        announced = await client.jetstream().get_last_msg(
+            "FOXTROT_MARKET_DATA", "md.v1.instrument.BINANCE.BTCUSDT"
+        )
+        assert json.loads(announced.data or b"{}")["tick_size"] == "0.01"
+        await binance.send_trade("BTCUSDT", "43000.005", "0.010")  # half a tick
+        letter = await dead.next_msg(timeout=20)
+        assert "tick size 0.01" in (letter.headers or {})["Foxtrot-Dead-Letter-Reason"]
+        assert len(seen["trade"]) == 2
 
         # A dropped connection: the feed reconnects, resubscribes and reports the gap.
         connections = binance.connections_accepted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ from foxtrot.core.aggregation import EmptyBarPolicy
 from foxtrot.core.bar_spec import BarSpec
 from foxtrot.core.enums import AggressorSide
 from foxtrot.core.identifiers import InstrumentId, TradeId
+from foxtrot.core.instruments import Instrument
 from foxtrot.market_data.bars import BarBuilder, BarClock
+from foxtrot.market_data.instruments import InstrumentRegistry
 from foxtrot.market_data.pipeline import Ingest, Normaliser, parse_ingest
 from foxtrot.market_data.service import RECORD_IDS
 from foxtrot.market_data.wire import IdMaker, trade_json
@@ -304,3 +307,36 @@ async def test_a_crossed_or_malformed_quote_is_refused() -> None:
     with pytest.raises(MalformedMessage):
         await n.quote(parse_ingest(subject), subject, data, T0, None)
     assert emit.out == []
+
+
+async def test_an_ingested_instrument_is_defined_and_then_enforced() -> None:
+    registry = InstrumentRegistry()
+    defined: list[Instrument] = []
+
+    async def define(instrument: Instrument) -> None:
+        defined.append(instrument)
+        registry.put(instrument)
+
+    emit = Recorder()
+    n = Normaliser(emit, None, None, BarClock(), check=registry.problem, define=define)
+    subject = "md.v1.ingest.instrument.BINANCE.BTCUSDT"
+    rules = {
+        "base_currency": "BTC",
+        "quote_currency": "USDT",
+        "tick_size": "0.5",
+        "lot_size": "0.001",
+    }
+    await n.instrument_rules(parse_ingest(subject), subject, json.dumps(rules).encode())
+    assert [i.tick_size for i in defined] == [Decimal("0.5")]
+
+    await send(n, trade(T0, price="100.5"), T0)
+    with pytest.raises(MalformedMessage, match=r"tick size 0\.5"):
+        await send(n, trade(T0, price="100.25", trade_id="2"), T0)
+    assert len(emit.on("md.v1.trade.")) == 1
+
+
+async def test_a_bad_instrument_definition_is_malformed() -> None:
+    n = Normaliser(Recorder(), None, None, BarClock(), define=lambda i: asyncio.sleep(0))
+    subject = "md.v1.ingest.instrument.BINANCE.BTCUSDT"
+    with pytest.raises(MalformedMessage, match="tick_size"):
+        await n.instrument_rules(parse_ingest(subject), subject, b'{"tick_size": "-1"}')

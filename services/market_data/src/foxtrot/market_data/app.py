@@ -13,15 +13,21 @@ from typing import Any
 from fastapi import FastAPI
 
 from foxtrot.common import subjects
+from foxtrot.common.messages.v1 import Instrument as InstrumentMessage
 from foxtrot.common.publishing import Publisher
 from foxtrot.common.runtime import ServiceRuntime
+from foxtrot.common.streams import MARKET_DATA
 from foxtrot.market_data import handlers
 from foxtrot.market_data.adapters.bar_store import BarStore
 from foxtrot.market_data.adapters.binance import BinanceFeed
+from foxtrot.market_data.adapters.instrument_store import InstrumentStore
 from foxtrot.market_data.adapters.tables import SCHEMA
 from foxtrot.market_data.bars import BarBuilder, parse_specs
 from foxtrot.market_data.config import MarketDataSettings
+from foxtrot.market_data.definitions import Definitions
 from foxtrot.market_data.ingest import IngestConfig, IngestShare
+from foxtrot.market_data.instrument_queries import register_instrument_queries
+from foxtrot.market_data.instruments import InstrumentRegistry
 from foxtrot.market_data.quality import QualityWatch
 from foxtrot.market_data.service import Replayer, open_replay
 from foxtrot.market_data.venues import VenueFeeds
@@ -41,17 +47,33 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
     # Market data is published unconfirmed: the stream still captures and deduplicates it,
     # and a lost tick is made good by the venue's next one, not by a retry.
     publish = Publisher(runtime.broker, confirm=False)
+    store: InstrumentStore | None = None
     if runtime.engine is not None:
         handlers.register_history(runtime.consumers, BarStore(runtime.engine))
+        store = InstrumentStore(runtime.engine)
     else:
-        log.warning("no DATABASE_URL: bars are published but not kept in the history")
+        log.warning("no DATABASE_URL: bars and instruments are published but not kept")
+    registry = InstrumentRegistry()
+    definitions = Definitions(registry, store, Publisher(runtime.broker))
+    runtime.consumers.latest(
+        subjects.MD_ALL_INSTRUMENTS,
+        stream=MARKET_DATA,
+        decode=InstrumentMessage.from_json,
+        handle=lambda message, _delivery: definitions.on_announced(message),
+    )
+    register_instrument_queries(runtime.consumers, registry)
     specs = parse_specs(settings.bar_specs)
     empty = settings.empty_bar_policy()
     # Live input is timed by the wall clock, a replay by its records: separate watches.
     live_quality, replay_quality = QualityWatch(publish), QualityWatch(publish)
     handlers.register_quality(runtime.consumers, live_quality, replay_quality)
     # Read by the partition workers (ingest.py), not by FastStream; listed for /subscriptions.
-    runtime.consumers.patterns += [subjects.INGEST_TRADES, subjects.INGEST_BARS]
+    runtime.consumers.patterns += [
+        subjects.INGEST_TRADES,
+        subjects.INGEST_QUOTES,
+        subjects.INGEST_BARS,
+        subjects.INGEST_INSTRUMENTS,
+    ]
     ingest_config = IngestConfig(
         specs,
         empty,
@@ -88,8 +110,19 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
     async def start() -> None:
         nonlocal share, feed
         nc = runtime.broker.connection
-        share = IngestShare(nc, runtime.consumers.dead_letters, live_quality, ingest_config)
+        await definitions.load(settings.instruments_file)
+        share = IngestShare(
+            nc,
+            runtime.consumers.dead_letters,
+            live_quality,
+            ingest_config,
+            check=registry.problem,
+            define=definitions.define,
+        )
         if symbols := settings.binance_symbol_list():
+            await definitions.load_binance(
+                settings.binance_rest_url, settings.binance_venue, symbols
+            )
             # Started empty: the partitions this replica takes decide which symbols it streams.
             venues = VenueFeeds.binance(
                 nc,

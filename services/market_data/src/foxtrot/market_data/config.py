@@ -75,6 +75,10 @@ class MarketDataSettings(ServiceSettings):
     replica_name: str = Field(
         default="", description="this replica's name in the leases; empty: host-pid"
     )
+    instruments_file: str = Field(
+        default="",
+        description="instrument definitions (JSON list, or a saved Binance exchangeInfo)",
+    )
     binance_symbols: str = Field(
         default="",
         description="Binance spot symbols to stream live, e.g. BTCUSDT,ETHUSDT (empty: none)",

@@ -17,7 +17,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,6 +29,7 @@ from foxtrot.common.dead_letters import DeadLetters
 from foxtrot.common.streams import MD_INGEST
 from foxtrot.core.aggregation import EmptyBarPolicy
 from foxtrot.core.bar_spec import BarSpec
+from foxtrot.core.instruments import Instrument
 from foxtrot.market_data.bars import BarBuilder, BarClock
 from foxtrot.market_data.ownership import LeaseLost, Leases
 from foxtrot.market_data.pipeline import Normaliser, PartitionWorker
@@ -122,8 +123,10 @@ class IngestShare:
         quality: QualityWatch,
         config: IngestConfig,
         check: Callable[[Record], str | None] | None = None,
+        define: Callable[[Instrument], Awaitable[None]] | None = None,
     ) -> None:
         self.nc = nc
+        self.define = define
         self.js = nc.jetstream()
         self.dead_letters = dead_letters
         self.quality = quality
@@ -177,7 +180,9 @@ class IngestShare:
         leases = self.leases
         specs = self.config.specs
         builder = BarBuilder(specs, self.config.empty) if specs else None
-        normaliser = Normaliser(self._emit, builder, self.quality, self.config.clock, self.check)
+        normaliser = Normaliser(
+            self._emit, builder, self.quality, self.config.clock, self.check, self.define
+        )
         start = 1
         if checkpoint is not None and checkpoint.get("stream") != self.stream_id:
             # The stream was deleted and created again since: its sequences start over.

@@ -48,12 +48,13 @@ from pydantic import ValidationError
 from foxtrot.common import subjects
 from foxtrot.common.dead_letters import DeadLetterKind, DeadLetters
 from foxtrot.common.errors import MalformedMessage
-from foxtrot.common.messages.v1 import IngestBar, IngestQuote, IngestTrade
+from foxtrot.common.messages.v1 import IngestBar, IngestInstrument, IngestQuote, IngestTrade
 from foxtrot.common.streams import MD_INGEST
 from foxtrot.core import data as core
 from foxtrot.core.bar_spec import BarSpec
 from foxtrot.core.errors import DomainError, InvalidIdentifier
 from foxtrot.core.identifiers import InstrumentId, TradeId
+from foxtrot.core.instruments import Instrument
 from foxtrot.market_data.bars import BarBuilder, BarClock
 from foxtrot.market_data.quality import QualityWatch
 from foxtrot.market_data.service import PUBLISHED, RECORD_IDS, Record, publishable
@@ -79,6 +80,7 @@ _SUBSCRIPTIONS: Final = {
     "trade": subjects.INGEST_TRADES,
     "quote": subjects.INGEST_QUOTES,
     "bar": subjects.INGEST_BARS,
+    "instrument": subjects.INGEST_INSTRUMENTS,
 }
 
 
@@ -148,8 +150,10 @@ class Normaliser:
         quality: QualityWatch | None,
         clock: BarClock,
         check: Callable[[Record], str | None] | None = None,
+        define: Callable[[Instrument], Awaitable[None]] | None = None,
     ) -> None:
         self.emit = emit
+        self.define = define
         self.bars = bars
         self.quality = quality
         self.clock = clock
@@ -237,6 +241,17 @@ class Normaliser:
         if self.bars is not None:
             for bar in self.bars.on_quote(record):
                 await self._publish(bar, now, traceparent, "aggregated")
+
+    async def instrument_rules(self, ingest: Ingest, subject: str, data: bytes) -> None:
+        """Validate an ingested instrument definition and hand it to ``define``."""
+        instrument_id, _ = self.instrument(subject, ingest.venue, ingest.symbol)
+        if self.define is None:
+            raise MalformedMessage(subject, "this replica keeps no instrument definitions")
+        try:
+            instrument = IngestInstrument.model_validate_json(data).to_core(instrument_id)
+        except (ValidationError, DomainError) as exc:
+            raise MalformedMessage(subject, str(exc)) from exc
+        await self.define(instrument)
 
     async def bar(
         self, ingest: Ingest, subject: str, data: bytes, now: int, traceparent: str | None
@@ -443,6 +458,8 @@ class PartitionWorker:
                 await self.normaliser.quote(ingest, msg.subject, msg.data, now, traceparent)
             elif ingest.kind == "bar":
                 await self.normaliser.bar(ingest, msg.subject, msg.data, now, traceparent)
+            elif ingest.kind == "instrument":
+                await self.normaliser.instrument_rules(ingest, msg.subject, msg.data)
             else:
                 raise MalformedMessage(msg.subject, f"unknown ingest kind {ingest.kind!r}")
         except MalformedMessage as exc:
