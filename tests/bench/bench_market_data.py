@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import nats
+import psutil
 from nats.aio.msg import Msg
 
 from foxtrot.common.local.embedded import EmbeddedNats
@@ -136,7 +137,11 @@ def main(count: int) -> None:
         try:
             wait_for_port(port, 60, child=service)
             raw = asyncio.run(raw_baseline(url, data))
+            replica = psutil.Process(service.pid)
+            before = replica.cpu_times()
             foxtrot = asyncio.run(through_market_data(url, data))
+            after = replica.cpu_times()
+            cpu = (after.user + after.system) - (before.user + before.system)
         finally:
             service.stop()
             server.stop()
@@ -145,10 +150,14 @@ def main(count: int) -> None:
     print(f"  raw nats-py pub/sub + json.loads : {raw:>10,.0f} msg/s   (baseline, same run)")
     print(f"  through market_data              : {foxtrot:>10,.0f} ticks/s ({ratio:.1%} of raw)")
     print(
+        f"  market_data CPU per tick         : {cpu / count * 1e6:>10.1f} us      "
+        "(validate, check, 1m bars, quality, publish)"
+    )
+    print(
         f"  targets: >= 50% of raw [{'met' if ratio >= 0.5 else 'NOT met'}], "
         f">= 50,000 ticks/s [{'met' if foxtrot >= 50_000 else 'NOT met'}]"
     )
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
