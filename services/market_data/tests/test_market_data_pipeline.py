@@ -340,3 +340,14 @@ async def test_a_bad_instrument_definition_is_malformed() -> None:
     subject = "md.v1.ingest.instrument.BINANCE.BTCUSDT"
     with pytest.raises(MalformedMessage, match="tick_size"):
         await n.instrument_rules(parse_ingest(subject), subject, b'{"tick_size": "-1"}')
+
+
+async def test_a_live_feeds_bar_waits_for_input_still_queued() -> None:
+    n, emit = normaliser(clock=BarClock(delay=0.5, idle_close=10, live_lag=60))
+    await send(n, trade(T0 + 10 * S), T0 + 10 * S + 1_000)
+    await n.on_time(T0 + 61 * S, caught_up=False)  # a backlog after a handover, say
+    assert emit.on("md.v1.bar.") == []
+    await send(n, trade(T0 + 50 * S, trade_id="2"), T0 + 62 * S)  # from the backlog
+    await n.on_time(T0 + 62 * S, caught_up=True)
+    (out,) = emit.on("md.v1.bar.")
+    assert Bar.from_json(out.payload).trade_count == 2

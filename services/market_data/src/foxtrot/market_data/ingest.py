@@ -217,23 +217,26 @@ class IngestShare:
             await listener.on_acquire(name)
 
     async def _work(self, worker: PartitionWorker) -> None:
-        # A worker that fails (NATS gone for a while) starts again from the last sequence
-        # it processed, with its bars intact, for as long as this replica holds the lease.
-        while True:
-            try:
-                await worker.run()
-                return
-            except LeaseLost:
-                log.warning("ingest partition %s: taken over, stopped", worker.name)
-                if not worker.stopping and self.leases is not None:
-                    self.workers.pop(worker.name, None)
-                    await self.leases.forfeit(worker.name)
-                return
-            except Exception:
-                log.exception("ingest partition %s failed; starting it again", worker.name)
-                if worker.stopping:
-                    return
-                await asyncio.sleep(1.0)
+        # A worker that fails part-way through a message (a publish refused while NATS
+        # reconnects, the consumer gone) may have changed its bars without finishing: it
+        # is never resumed. The partition is given up, and whoever takes it next (this
+        # replica, a round later, or another) starts from the last checkpoint.
+        try:
+            await worker.run()
+        except LeaseLost:
+            log.warning("ingest partition %s: taken over, stopped", worker.name)
+            await self._forfeit(worker)
+        except Exception:
+            log.exception("ingest partition %s failed; giving it up", worker.name)
+            await self._forfeit(worker)
+
+    async def _forfeit(self, worker: PartitionWorker) -> None:
+        if worker.stopping or self.leases is None:
+            return  # being released already
+        self.workers.pop(worker.name, None)
+        for listener in self.listeners:
+            await listener.on_release(worker.name)
+        await self.leases.forfeit(worker.name)
 
     async def _release(self, name: str) -> None:
         for listener in self.listeners:

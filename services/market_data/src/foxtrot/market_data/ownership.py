@@ -113,8 +113,7 @@ class Leases:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for partition in list(self.owned):
-            await self._give_back(partition)
+        await asyncio.gather(*(self._give_back(p) for p in list(self.owned)))
         if self._leases is not None:
             with contextlib.suppress(Exception):
                 await self._leases.delete(f"r.{self.replica}")
@@ -173,8 +172,8 @@ class Leases:
         fair = math.ceil(len(self.preference) / max(1, replicas))
         if len(self.owned) > fair:
             mine = [p for p in reversed(self.preference) if p in self.owned]
-            for partition in mine[: len(self.owned) - fair]:
-                await self._give_back(partition)
+            # At once, not one after another: renewals wait for this round to end.
+            await asyncio.gather(*(self._give_back(p) for p in mine[: len(self.owned) - fair]))
             return
         for partition in self.preference:
             if len(self.owned) >= fair:
@@ -207,12 +206,21 @@ class Leases:
             checkpoint.get("seq", 0) + 1 if checkpoint else 1,  # type: ignore[operator]
             extra={"partition": partition},
         )
-        await self.on_acquire(partition, checkpoint)
+        try:
+            await self.on_acquire(partition, checkpoint)
+        except Exception:
+            # Never hold a lease without a worker: let another replica try.
+            log.exception("could not start ingest partition %s; giving it up", partition)
+            await self.forfeit(partition)
 
     async def _give_back(self, partition: str) -> None:
         assert self._leases is not None
+        if partition not in self.owned:
+            return
         await self.on_release(partition)  # its last checkpoint is written by now
-        owned = self.owned.pop(partition)
+        owned = self.owned.pop(partition, None)
+        if owned is None:
+            return
         OWNED.set(len(self.owned))
         HANDOVERS.labels("given").inc()
         with contextlib.suppress(Exception):

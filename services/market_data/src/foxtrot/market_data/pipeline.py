@@ -18,7 +18,8 @@ When do time bars close? Each instrument's feed is judged by how far its event t
 the wall clock on arrival:
 
 - a **live** feed (lag at most ``live_lag``) closes its bars on the wall clock, ``delay``
-  after their end, even when no trade comes;
+  after their end, even when no trade comes, once its reader has caught up (input still
+  waiting closes the bars it ends by its own time);
 - a **historical** feed (a replay published to ingest) closes them on its own event time;
   when it falls silent for ``idle_close`` its open bars are closed, as at the end of a
   replay. Input that arrives later for a closed bar is late (counted, not added).
@@ -41,6 +42,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from opentelemetry import trace
 from prometheus_client import Counter
 from pydantic import ValidationError
@@ -162,6 +164,7 @@ class Normaliser:
         self._instruments: dict[tuple[str, str], tuple[InstrumentId, str]] = {}
         self._ids = IdMaker(uuid.UUID("6f1c2a3e-6a43-4c51-9b53-0f6b8c3c7a10"), RECORD_IDS)
         self.trades = 0  # published since the last count_published
+        self.changed = False  # bars closed (by time, too) since the last state()
         self._trades = PUBLISHED.labels("TradeTick", "ingest")
 
     def count_published(self) -> None:
@@ -288,17 +291,18 @@ class Normaliser:
     async def on_time(self, wall: int, caught_up: bool = True) -> None:
         """Close the time bars that are due by the module's rules.
 
-        A replayed feed is closed for silence only when ``caught_up`` (the last read found
-        nothing waiting): input queued behind a slow reader is not silence.
+        Only when ``caught_up`` (the last read found nothing waiting): input queued behind
+        a slow reader (a backlog after a handover, say) is not silence, and it closes the
+        bars it ends by its own time, so a live feed's bar never closes without it.
         """
-        if self.bars is None:
+        if self.bars is None or not caught_up:
             return
         delay, idle = int(self.clock.delay * _S), int(self.clock.idle_close * _S)
         live_lag = int(self.clock.live_lag * _S)
         for instrument_id, feed in self._feeds.items():
             if feed.lag <= live_lag:
                 due = self.bars.close(instrument_id, wall - delay)
-            elif caught_up and not feed.finished and wall - feed.wall >= idle:
+            elif not feed.finished and wall - feed.wall >= idle:
                 feed.finished = True
                 due = self.bars.finish_one(instrument_id)
             else:
@@ -308,6 +312,7 @@ class Normaliser:
 
     def state(self) -> dict[str, object]:
         """The open bars and feed clocks, JSON-able."""
+        self.changed = False
         return {
             "bars": self.bars.state() if self.bars is not None else {},
             "feeds": {
@@ -342,6 +347,7 @@ class Normaliser:
         self, record: Record, now: int, traceparent: str | None, source: str
     ) -> None:
         subject, message = publishable(record, now)
+        self.changed = True
         await self.emit(subject, message.to_json(), str(message.message_id), traceparent)
         PUBLISHED.labels(message.type, source).inc()  # type: ignore[attr-defined]
 
@@ -407,7 +413,8 @@ class PartitionWorker:
                 if mono - last_tick >= 0.25 or not msgs:
                     last_tick = mono
                     await self.normaliser.on_time(time.time_ns(), caught_up=not msgs)
-                if mono - last_save >= self.checkpoint_every and self.seq != self._saved_seq:
+                unsaved = self.seq != self._saved_seq or self.normaliser.changed
+                if mono - last_save >= self.checkpoint_every and unsaved:
                     last_save = mono
                     await self._save()
             await self._save()
@@ -527,6 +534,7 @@ class _Puller:
         self._consumer: str | None = None
         self._sub: Subscription | None = None
         self._next = self._inbox = ""
+        self._reconnects = 0
 
     async def open(self, start_seq: int) -> None:
         """Create the consumer from ``start_seq`` on and listen on a fresh inbox."""
@@ -535,10 +543,11 @@ class _Puller:
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=start_seq,
             filter_subject=self.filter_subject,
-            inactive_threshold=10.0,
+            inactive_threshold=30.0,
             mem_storage=True,
             num_replicas=1,
         )
+        self._reconnects = self.nc.stats["reconnects"]
         info = await self.js.add_consumer(MD_INGEST.name, config)
         self._consumer = info.name
         self.delivered, self._buffer = 0, []
@@ -553,10 +562,11 @@ class _Puller:
         headers = msg.headers
         if headers and not msg.data and "Status" in headers:
             # 404 no messages, 408 request expired, 409 consumer deleted or changed:
-            # the oldest request is over either way.
+            # the oldest request is over either way. 503: nobody answers for the consumer.
             if self._waiting:
                 self._waiting.popleft()
-            if headers["Status"] == "409" and "Deleted" in headers.get("Description", ""):
+            status = headers["Status"]
+            if status == "503" or (status == "409" and "Deleted" in headers.get("Description", "")):
                 self._consumer = None
         else:
             self._buffer.append(msg)
@@ -567,13 +577,24 @@ class _Puller:
         self._arrived.set()
 
     async def next_batch(self, wait: float) -> list[Msg]:
-        """The messages that arrived, waiting up to ``wait`` seconds for the first."""
+        """The messages that arrived, waiting up to ``wait`` seconds for the first.
+
+        Raises ConnectionError when what was in flight may be lost (the connection came
+        back, the consumer is gone): the worker then starts over from its checkpoint.
+        """
         if self._consumer is None:
             raise ConnectionError("the ingest consumer was deleted")
+        if self.nc.stats["reconnects"] != self._reconnects:
+            # Messages on the way when the connection dropped are gone (no acks here).
+            raise ConnectionError("reconnected to NATS: messages in flight may be lost")
         if self._waiting and time.monotonic() > self._all_ended_by:
-            # Their end was never heard (the connection dropped and came back, say): the
-            # server has let them expire by now.
+            # Their end was never heard: check the consumer is still there (the server
+            # deletes an idle one after its inactive threshold, without a word).
             self._waiting.clear()
+            try:
+                await self.js.consumer_info(MD_INGEST.name, self._consumer)
+            except NotFoundError as exc:
+                raise ConnectionError("the ingest consumer is gone") from exc
         if sum(self._waiting) < self.batch:
             # Ask for the next batch while this one is still arriving: no round trip idle.
             request = {"batch": self.batch, "expires": _REQUEST_EXPIRES}
