@@ -61,15 +61,23 @@ class Definitions:
                 params={"symbols": "[" + ",".join(f'"{s}"' for s in wanted) + "]"},
             )
             response.raise_for_status()
-        parsed = parse_exchange_info(response.json(), venue)
+        try:
+            parsed = parse_exchange_info(response.json(), venue)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("unreadable %s exchangeInfo: %s", venue, exc)
+            return
         for symbol, reason in parsed.skipped.items():
             log.warning("no instrument rules for %s: %s", symbol, reason)
         await self._keep(self.registry.put_all(parsed.instruments))
 
     async def define(self, instrument: Instrument) -> None:
-        """A definition from an external publisher: kept and announced if new or changed."""
-        if self.registry.put(instrument):
+        """A definition from an external publisher: kept and announced if new or changed.
+
+        The registry takes it only once it is stored and announced, so a failure part-way
+        leaves it "changed" for the retry."""
+        if self.registry.get(instrument.instrument_id) != instrument:
             await self._keep([instrument])
+            self.registry.put(instrument)
 
     async def on_announced(self, message: InstrumentMessage) -> None:
         """A definition announced on md.v1.instrument.* (by any replica)."""

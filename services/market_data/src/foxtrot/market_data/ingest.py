@@ -54,24 +54,35 @@ def replica_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-async def probe_partitions(nc: NatsClient, partitions: int, timeout: float = 2.0) -> bool:
+async def probe_partitions(nc: NatsClient, partitions: int, timeout: float = 10.0) -> bool:
     """Whether nats-server maps ingest subjects onto ``partitions`` partitions.
 
-    Raises RuntimeError when it maps them onto a different number: replicas would read
-    the wrong subjects, so the service must not start.
+    The probes are heard either on their partition subjects (mapped) or, with no mapping,
+    on the subjects they were sent to; the first answer decides. Raises RuntimeError when
+    the server maps onto a different number of partitions (replicas would read the wrong
+    subjects, so the service must not start) or when no probe comes back at all.
     """
     venue = f"PROBE{secrets.token_hex(4)}"  # this probe's own: replicas probe at once
     symbols = [f"S{i}" for i in range(4)]
     landed: dict[str, int] = {}
+    unmapped = False
     done = asyncio.Event()
 
-    async def on_probe(msg: Msg) -> None:
+    async def on_mapped(msg: Msg) -> None:
         tokens = msg.subject.split(".")
         landed[tokens[-1]] = int(tokens[3])
         if len(landed) == len(symbols):
             done.set()
 
-    sub = await nc.subscribe(f"{subjects.INGEST_PARTITIONED}.*.probe.{venue}.*", cb=on_probe)
+    async def on_unmapped(msg: Msg) -> None:
+        nonlocal unmapped
+        unmapped = True
+        done.set()
+
+    subs = [
+        await nc.subscribe(f"{subjects.INGEST_PARTITIONED}.*.probe.{venue}.*", cb=on_mapped),
+        await nc.subscribe(f"md.v1.ingest.probe.{venue}.*", cb=on_unmapped),
+    ]
     try:
         await nc.flush()
         for symbol in symbols:
@@ -79,11 +90,14 @@ async def probe_partitions(nc: NatsClient, partitions: int, timeout: float = 2.0
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), timeout)
     finally:
-        await sub.unsubscribe()
-    if not landed:
+        for sub in subs:
+            await sub.unsubscribe()
+    if unmapped:
         return False
+    if not landed:
+        raise RuntimeError(f"no ingest probe came back from NATS within {timeout:g}s")
     expected = {s: subjects.ingest_partition_of(venue, s, partitions) for s in symbols}
-    if {s: landed.get(s) for s in symbols} != expected:
+    if any(landed[s] != expected[s] for s in landed):
         raise RuntimeError(
             f"nats-server maps ingest subjects onto another number of partitions than "
             f"{partitions} (probe landed on {landed}, expected {expected}): render its "
