@@ -1,6 +1,7 @@
 """Scale-out: three market_data replicas share the ingest partitions; one is killed with
-SIGKILL in the middle of a replay, and every instrument's bars still come out complete and
-exactly once, equal to an independent pandas computation of the same trades.
+SIGKILL (or stopped with SIGTERM, handing its partitions over) in the middle of a replay,
+and every instrument's bars still come out complete and exactly once, equal to an
+independent pandas computation of the same trades.
 
 The test runs its own nats-server (the wheel's, with the ingest partition mappings that
 ``make nats-config`` renders and one NATS user per service), so it does not depend on how
@@ -43,7 +44,7 @@ RATE = 8_000  # ticks per second, all instruments together: a replay of ~10 s
 MINUTE = 60_000_000_000
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNats]:
     server = EmbeddedNats(tmp_path_factory.mktemp("failover-nats")).start()
     yield server
@@ -166,8 +167,9 @@ async def published_bars(js: nats.js.JetStreamContext) -> list[dict[str, Any]]:
         await sub.unsubscribe()
 
 
-async def test_killing_a_replica_mid_replay_loses_and_doubles_no_bar(
-    nats_server: EmbeddedNats, tmp_path: Path
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+async def test_stopping_a_replica_mid_replay_loses_and_doubles_no_bar(
+    sig: signal.Signals, nats_server: EmbeddedNats, tmp_path: Path
 ) -> None:
     if not TRADES.exists():
         pytest.skip(f"needs {TRADES}")
@@ -207,7 +209,7 @@ async def test_killing_a_replica_mid_replay_loses_and_doubles_no_bar(
             for symbol in SYMBOLS:
                 await ingest.publish(f"md.v1.ingest.trade.{VENUE}.{symbol}", payload)
             if i == killed_at:
-                os.kill(children[victim][0].pid, signal.SIGKILL)
+                os.kill(children[victim][0].pid, sig)
                 kill_time = time.monotonic()
                 handover = asyncio.create_task(settled(js, survivors, 30))
             due = started + (i + 1) * len(SYMBOLS) / RATE
@@ -218,7 +220,7 @@ async def test_killing_a_replica_mid_replay_loses_and_doubles_no_bar(
         await handover
         moved = handover_time[0] - kill_time
         print(f"replay took {time.monotonic() - started:.1f}s; partitions moved to survivors")
-        print(f"within {moved:.1f}s of the SIGKILL (lease TTL 3s)")
+        print(f"within {moved:.1f}s of the {sig.name} (lease TTL 3s)")
         assert moved < 10
 
         # Wait for the last bars: the replayed feeds close them after 5 s of silence.

@@ -255,7 +255,10 @@ class IngestShare:
     async def _release(self, name: str) -> None:
         for listener in self.listeners:
             await listener.on_release(name)
-        found = self.workers.pop(name, None)
+        # The worker stays listed until it has written its last checkpoint, so a release
+        # that is interrupted (shutdown cancelling a rebalance) and called again still
+        # waits for it before the lease goes.
+        found = self.workers.get(name)
         if found is None:
             return
         worker, task = found
@@ -264,3 +267,4 @@ class IngestShare:
             await asyncio.wait_for(asyncio.shield(task), 10)
         except TimeoutError:
             task.cancel()
+        self.workers.pop(name, None)
