@@ -19,10 +19,14 @@ __all__ = [
 
 _DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 _DECIMAL_RE = re.compile(_DECIMAL_PATTERN)
+_DECIMAL_MATCH = _DECIMAL_RE.fullmatch
 
 
 def _to_decimal(value: Any) -> Decimal:
     """Accept a decimal string, an int or a Decimal; refuse floats, which are inexact."""
+    if type(value) is str and _DECIMAL_MATCH(value):
+        # The wire's case, first: the pattern admits only finite plain decimals.
+        return Decimal(value)
     if isinstance(value, (bool, float)):
         raise ValueError(
             f'must be a decimal string such as "101.25", not a JSON number ({value!r})'
