@@ -19,10 +19,12 @@ from typing import Final
 import httpx
 
 from foxtrot.common import subjects
+from foxtrot.common.errors import InfrastructureError, MalformedMessage
 from foxtrot.common.messages.v1 import Instrument as InstrumentMessage
 from foxtrot.common.publishing import Publisher, derived_id, now_ns
 from foxtrot.common.streams import MARKET_DATA
 from foxtrot.core.instruments import Instrument
+from foxtrot.market_data.adapters.binance.rest import BinanceRest
 from foxtrot.market_data.adapters.binance_instruments import parse_exchange_info
 from foxtrot.market_data.adapters.instrument_store import InstrumentStore
 from foxtrot.market_data.instruments import InstrumentRegistry
@@ -53,19 +55,25 @@ class Definitions:
             await self._keep(self.registry.load_file(file))
 
     async def load_binance(self, rest_url: str, venue: str, symbols: Iterable[str]) -> None:
-        """The rules of the streamed Binance symbols, from ``/api/v3/exchangeInfo``."""
-        wanted = sorted(symbols)
-        async with httpx.AsyncClient(base_url=rest_url, timeout=10) as http:
-            response = await http.get(
-                "/api/v3/exchangeInfo",
-                params={"symbols": "[" + ",".join(f'"{s}"' for s in wanted) + "]"},
-            )
-            response.raise_for_status()
+        """The rules of the streamed Binance symbols, from ``/api/v3/exchangeInfo``.
+
+        A venue that cannot be asked, or answers badly, is a warning: the stream still
+        runs, its records passing unchecked until rules are defined."""
+        rest = BinanceRest(rest_url)
         try:
-            parsed = parse_exchange_info(response.json(), venue)
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning("unreadable %s exchangeInfo: %s", venue, exc)
+            document = await rest.exchange_info(symbols)
+            parsed = parse_exchange_info(document, venue)
+        except (
+            httpx.HTTPError,
+            InfrastructureError,
+            MalformedMessage,
+            ValueError,
+            KeyError,
+        ) as exc:
+            log.warning("no instrument rules from %s exchangeInfo: %s", venue, exc)
             return
+        finally:
+            await rest.aclose()
         for symbol, reason in parsed.skipped.items():
             log.warning("no instrument rules for %s: %s", symbol, reason)
         await self._keep(self.registry.put_all(parsed.instruments))

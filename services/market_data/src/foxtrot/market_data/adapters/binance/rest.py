@@ -1,4 +1,5 @@
-"""Binance's public REST API, the one call the feed needs: an order book snapshot.
+"""Binance's public REST API: order book snapshots for the feed, and the symbols' trading
+rules (exchangeInfo) for market data's instrument definitions.
 
 Binance answers 429 when a client goes over its request weight and 418 when it kept
 going after a 429 (the IP is then banned for a while); both carry ``Retry-After`` in
@@ -8,6 +9,8 @@ that long instead of making the ban longer.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
@@ -17,6 +20,7 @@ from foxtrot.common.errors import InfrastructureError, MalformedMessage
 __all__ = ["BinanceRest", "RateLimited"]
 
 DEPTH_PATH = "/api/v3/depth"
+EXCHANGE_INFO_PATH = "/api/v3/exchangeInfo"
 
 
 class RateLimited(InfrastructureError):
@@ -30,7 +34,7 @@ class RateLimited(InfrastructureError):
 
 
 class BinanceRest:
-    """Order book snapshots from ``{base_url}/api/v3/depth`` over one shared HTTP client."""
+    """Binance's public REST endpoints over one shared HTTP client."""
 
     def __init__(
         self, base_url: str, client: httpx.AsyncClient | None = None, timeout: float = 10.0
@@ -44,10 +48,17 @@ class BinanceRest:
 
         Raises httpx.HTTPError when the venue cannot be reached at all.
         """
-        where = f"GET {DEPTH_PATH}?symbol={symbol}"
-        response = await self._client.get(
-            f"{self.base_url}{DEPTH_PATH}", params={"symbol": symbol, "limit": limit}
-        )
+        return await self._get(DEPTH_PATH, {"symbol": symbol, "limit": limit})
+
+    async def exchange_info(self, symbols: Iterable[str]) -> Any:
+        """The decoded JSON of ``GET /api/v3/exchangeInfo`` for ``symbols``; errors as for
+        :meth:`depth`."""
+        wanted = json.dumps(sorted(symbols), separators=(",", ":"))
+        return await self._get(EXCHANGE_INFO_PATH, {"symbols": wanted})
+
+    async def _get(self, path: str, params: dict[str, Any]) -> Any:
+        where = f"GET {path}?" + "&".join(f"{k}={v}" for k, v in params.items())
+        response = await self._client.get(f"{self.base_url}{path}", params=params)
         if response.status_code in (418, 429):
             raise RateLimited(response.status_code, _retry_after(response), response.text[:200])
         if response.status_code != 200:
