@@ -12,7 +12,7 @@ import pytest
 
 from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.messages.v1 import Bar, TradeTick
-from foxtrot.common.publishing import derived_id
+from foxtrot.common.publishing import DerivedIds, derived_id
 from foxtrot.common.subjects import ingest_partition_of
 from foxtrot.core import data as core
 from foxtrot.core.aggregation import EmptyBarPolicy
@@ -24,7 +24,7 @@ from foxtrot.market_data.bars import BarBuilder, BarClock
 from foxtrot.market_data.instruments import InstrumentRegistry
 from foxtrot.market_data.pipeline import Ingest, Normaliser, parse_ingest
 from foxtrot.market_data.service import RECORD_IDS
-from foxtrot.market_data.wire import IdMaker, trade_json
+from foxtrot.market_data.wire import trade_json
 
 S = 1_000_000_000
 MINUTE = 60 * S
@@ -108,8 +108,8 @@ def test_partition_function_is_nats_servers() -> None:
 # --- encoders -------------------------------------------------------------------------------
 
 
-def test_id_maker_is_derived_id() -> None:
-    make = IdMaker(uuid.UUID("6f1c2a3e-6a43-4c51-9b53-0f6b8c3c7a10"), RECORD_IDS)
+def test_derived_ids_are_derived_id() -> None:
+    make = DerivedIds(RECORD_IDS)
     for key in ("trade:BTCUSDT.BINANCE:1", "trade:ETH-USD.COINBASE:a b/ü", ""):
         assert make(key) == str(derived_id(RECORD_IDS, key))
 

@@ -124,23 +124,11 @@ class BarBuilder:
             if last is not None:
                 self._last_ts[instrument_id] = int(last)
 
-    def on_time(self, now: int) -> list[core.Bar]:
-        """Close, for every instrument, the time bars that ended by ``now``."""
-        bars: list[core.Bar] = []
-        for aggregators in self._aggregators.values():
-            for agg in aggregators:
-                bars += agg.on_time(now)
-        return bars
-
     def finish(self) -> list[core.Bar]:
         """At the end of a replay: close each instrument's last time bars."""
         bars: list[core.Bar] = []
-        for instrument_id, aggregators in self._aggregators.items():
-            last = self._last_ts[instrument_id]
-            for agg in aggregators:
-                if agg.spec.kind is BarKind.TIME:
-                    end = last - last % agg.spec.interval_ns + agg.spec.interval_ns
-                    bars += agg.on_time(end)
+        for instrument_id in self._aggregators:
+            bars += self.finish_one(instrument_id)
         return bars
 
 

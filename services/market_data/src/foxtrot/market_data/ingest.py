@@ -218,7 +218,7 @@ class IngestShare:
             name,
             "md.v1.ingest.>" if name == ALL else subjects.ingest_partition(int(name)),
             None if name == ALL else int(name),
-            self.js,
+            self.nc,
             normaliser,
             self.dead_letters,
             save,

@@ -32,15 +32,14 @@ import contextlib
 import json
 import logging
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from opentelemetry import trace
@@ -51,6 +50,7 @@ from foxtrot.common import subjects
 from foxtrot.common.dead_letters import DeadLetterKind, DeadLetters
 from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.messages.v1 import IngestBar, IngestInstrument, IngestQuote, IngestTrade
+from foxtrot.common.publishing import DerivedIds
 from foxtrot.common.streams import MD_INGEST
 from foxtrot.core import data as core
 from foxtrot.core.bar_spec import BarSpec
@@ -60,7 +60,7 @@ from foxtrot.core.instruments import Instrument
 from foxtrot.market_data.bars import BarBuilder, BarClock
 from foxtrot.market_data.quality import QualityWatch
 from foxtrot.market_data.service import PUBLISHED, RECORD_IDS, Record, publishable
-from foxtrot.market_data.wire import IdMaker, trade_json
+from foxtrot.market_data.wire import trade_json
 
 __all__ = ["Emit", "Normaliser", "PartitionWorker", "parse_ingest", "published_subject"]
 
@@ -162,7 +162,7 @@ class Normaliser:
         self.check = check
         self._feeds: dict[InstrumentId, _Feed] = {}
         self._instruments: dict[tuple[str, str], tuple[InstrumentId, str]] = {}
-        self._ids = IdMaker(uuid.UUID("6f1c2a3e-6a43-4c51-9b53-0f6b8c3c7a10"), RECORD_IDS)
+        self._ids = DerivedIds(RECORD_IDS)
         self.trades = 0  # published since the last count_published
         self.changed = False  # bars closed (by time, too) since the last state()
         self._trades = PUBLISHED.labels("TradeTick", "ingest")
@@ -211,8 +211,7 @@ class Normaliser:
         self.trades += 1
         self._saw(instrument_id, tick.ts_event, now)
         if self.quality is not None:
-            sequence = int(payload.trade_id) if payload.trade_id.isdigit() else None
-            await self.quality.on_trade(tick, sequence)
+            await self.quality.on_trade(tick)
         if self.bars is not None:
             for bar in self.bars.on_trade(tick):
                 await self._publish(bar, now, traceparent, "aggregated")
@@ -369,7 +368,7 @@ class PartitionWorker:
         name: str,
         filter_subject: str,
         partition: int | None,
-        js: JetStreamContext,
+        nc: NatsClient,
         normaliser: Normaliser,
         dead_letters: DeadLetters,
         checkpoint: Checkpoint,
@@ -380,7 +379,7 @@ class PartitionWorker:
         self.name = name
         self.filter_subject = filter_subject
         self.partition = partition
-        self.js = js
+        self.nc = nc
         self.normaliser = normaliser
         self.dead_letters = dead_letters
         self.checkpoint = checkpoint
@@ -394,7 +393,7 @@ class PartitionWorker:
 
     async def run(self) -> None:
         """Process until :meth:`stop`; then write a last checkpoint."""
-        puller = _Puller(self.js, self.filter_subject, self.batch)
+        puller = _Puller(self.nc, self.filter_subject, self.batch)
         await puller.open(self.seq + 1)
         self.normaliser.reading_from(time.time_ns())
         last_tick = last_save = time.monotonic()
@@ -519,9 +518,9 @@ class _Puller:
     them as they arrive, so a live feed's message is processed as soon as it comes.
     """
 
-    def __init__(self, js: JetStreamContext, filter_subject: str, batch: int) -> None:
-        self.js = js
-        self.nc = js._nc
+    def __init__(self, nc: NatsClient, filter_subject: str, batch: int) -> None:
+        self.nc = nc
+        self.js = nc.jetstream()
         self.filter_subject = filter_subject
         self.batch = batch
         self.delivered = 0  # consumer sequence of the last message taken

@@ -52,8 +52,11 @@ class QualityWatch:
         self.publish = publish
         self.monitor = QualityMonitor(config)
 
-    async def on_trade(self, trade: core.TradeTick, sequence: int | None = None) -> None:
-        """Check a trade."""
+    async def on_trade(self, trade: core.TradeTick) -> None:
+        """Check a trade; a numeric trade id is the venue's sequence (Binance and most
+        crypto venues number trades consecutively), so a jump in it is a gap."""
+        trade_id = trade.trade_id
+        sequence = int(trade_id) if trade_id.isdigit() else None
         await self.report(self.monitor.on_trade(trade, sequence))
 
     async def on_quote(self, quote: core.QuoteTick, sequence: int | None = None) -> None:

@@ -180,10 +180,8 @@ async def _emit(publish: Publisher, record: Record, now: int, source: str) -> No
 
 
 async def _check(quality: QualityWatch, record: Record) -> None:
-    """Run the quality rules on a trade or quote; numeric trade ids are the venue's
-    sequence (Binance and most crypto venues number trades consecutively)."""
+    """Run the quality rules on a trade or quote."""
     if isinstance(record, core.TradeTick):
-        sequence = int(record.trade_id) if record.trade_id.isdigit() else None
-        await quality.on_trade(record, sequence)
+        await quality.on_trade(record)
     elif isinstance(record, core.QuoteTick):
         await quality.on_quote(record)

@@ -15,7 +15,6 @@ starts from a fresh REST snapshot). Depth gaps and disconnects are data quality 
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Iterable
@@ -24,7 +23,8 @@ from typing import Any, Final
 from nats.aio.client import Client as NatsClient
 
 from foxtrot.common import subjects
-from foxtrot.common.publishing import now_ns
+from foxtrot.common.messages.v1 import IngestQuote, IngestTrade
+from foxtrot.common.publishing import DerivedIds, now_ns
 from foxtrot.core import data as core
 from foxtrot.core.book import OrderBookDeltas
 from foxtrot.core.quality import QualityIssue, QualityIssueKind
@@ -32,7 +32,6 @@ from foxtrot.market_data.adapters.binance import BinanceFeed, FeedGap, GapKind, 
 from foxtrot.market_data.ingest import ALL
 from foxtrot.market_data.quality import QualityWatch
 from foxtrot.market_data.service import publishable
-from foxtrot.market_data.wire import IdMaker
 
 __all__ = ["VenueFeeds"]
 
@@ -48,7 +47,7 @@ class VenueFeeds:
         self.nc = nc
         self.symbols = tuple(symbols)
         self.quality = quality
-        self._ids = IdMaker(uuid.UUID("6f1c2a3e-6a43-4c51-9b53-0f6b8c3c7a10"), _FEED_IDS)
+        self._ids = DerivedIds(_FEED_IDS)
         self.feed: BinanceFeed
 
     @classmethod
@@ -88,25 +87,26 @@ class VenueFeeds:
     async def sink(self, record: LiveRecord) -> None:
         """Where the feed delivers: trades and quotes to ingest, books to md.v1.book."""
         instrument = record.instrument_id
+        body: IngestTrade | IngestQuote
         if isinstance(record, core.TradeTick):
-            subject = f"md.v1.ingest.trade.{instrument.venue}.{instrument.symbol}"
-            body = {
-                "price": format(record.price, "f"),
-                "size": format(record.size, "f"),
-                "ts_event": record.ts_event,
-                "trade_id": str(record.trade_id),
-                "aggressor_side": record.aggressor_side.value,
-            }
+            subject = subjects.ingest_trade(instrument)
+            body = IngestTrade(
+                price=record.price,
+                size=record.size,
+                ts_event=record.ts_event,
+                trade_id=record.trade_id,
+                aggressor_side=record.aggressor_side,
+            )
             key = f"trade:{instrument}:{record.trade_id}"
         elif isinstance(record, core.QuoteTick):
-            subject = f"md.v1.ingest.quote.{instrument.venue}.{instrument.symbol}"
-            body = {
-                "bid_price": format(record.bid_price, "f"),
-                "ask_price": format(record.ask_price, "f"),
-                "bid_size": format(record.bid_size, "f"),
-                "ask_size": format(record.ask_size, "f"),
-                "ts_event": record.ts_event,
-            }
+            subject = subjects.ingest_quote(instrument)
+            body = IngestQuote(
+                bid_price=record.bid_price,
+                ask_price=record.ask_price,
+                bid_size=record.bid_size,
+                ask_size=record.ask_size,
+                ts_event=record.ts_event,
+            )
             key = (
                 f"quote:{instrument}:{record.ts_event}:{record.bid_price}:{record.ask_price}:"
                 f"{record.bid_size}:{record.ask_size}"
@@ -115,7 +115,7 @@ class VenueFeeds:
             await self._book(record)
             return
         await self.nc.publish(
-            subject, json.dumps(body).encode(), headers={"Nats-Msg-Id": self._ids(key)}
+            subject, body.model_dump_json().encode(), headers={"Nats-Msg-Id": self._ids(key)}
         )
 
     async def _book(self, book: OrderBookDeltas) -> None:
