@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NewType
 
 from foxtrot.core.errors import InvalidIdentifier
@@ -35,6 +35,8 @@ class InstrumentId:
 
     symbol: str
     venue: str
+    # Every tick looks its instrument up in several dicts: hash the two strings once.
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name, value in (("symbol", self.symbol), ("venue", self.venue)):
@@ -42,6 +44,10 @@ class InstrumentId:
                 raise InvalidIdentifier(
                     f"instrument {name} must be letters, digits or _-/: only, was {value!r}"
                 )
+        object.__setattr__(self, "_hash", hash((self.symbol, self.venue)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def parse(cls, value: str) -> InstrumentId:

@@ -76,14 +76,16 @@ class FeedMonitor:
 
     def on_trade(self, trade: TradeTick, sequence: int | None = None) -> list[QualityIssue]:
         """Check one trade (``sequence``: the venue's number for it, if it has one)."""
-        self._check_instrument(trade.instrument_id)
+        if trade.instrument_id is not self.instrument_id:  # the usual case, without a call
+            self._check_instrument(trade.instrument_id)
         feed = self._trades
         feed.received += 1
         issues: list[QualityIssue] = []
         ts_event = trade.ts_event
         self._arrive(ts_event, trade.ts_init, issues)
         if self._remember(trade.trade_id):
-            self._check_sequence(feed, sequence, ts_event, issues)
+            if sequence is not None:
+                self._check_sequence(feed, sequence, ts_event, issues)
             self._check_time(feed, ts_event, issues)
             self._check_price(feed, trade.price, ts_event, issues)
         else:
@@ -100,7 +102,7 @@ class FeedMonitor:
                     trade_id=trade.trade_id,
                 )
             )
-        return self._record(issues)
+        return self._record(issues) if issues else issues
 
     def on_quote(self, quote: QuoteTick, sequence: int | None = None) -> list[QualityIssue]:
         """Check one quote (``sequence``: the venue's number for it, if it has one)."""
@@ -168,7 +170,7 @@ class FeedMonitor:
         )
 
     def _check_instrument(self, instrument_id: InstrumentId) -> None:
-        if instrument_id is not self.instrument_id and instrument_id != self.instrument_id:
+        if instrument_id != self.instrument_id:
             raise ValueError(
                 f"monitor expected ticks of {self.instrument_id}, found one of {instrument_id}"
             )

@@ -7,12 +7,20 @@ needed: market_data adds one when it republishes the normalised message.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Self
+from typing import Annotated, Final, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from foxtrot.common.messages.v1.instruments import max_quantity_at_least_min
 from foxtrot.common.messages.v1.types import (
+    DECIMAL_PATTERN,
     NonNegativeDecimalStr,
     PositiveDecimalStr,
     Token,
@@ -23,7 +31,7 @@ from foxtrot.core.enums import AggressorSide
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.instruments import Instrument
 
-__all__ = ["IngestBar", "IngestInstrument", "IngestQuote", "IngestTrade"]
+__all__ = ["IngestBar", "IngestInstrument", "IngestQuote", "IngestTrade", "ingest_trade"]
 
 
 class _Ingest(BaseModel):
@@ -38,6 +46,42 @@ class IngestTrade(_Ingest):
     ts_event: UnixNanos
     trade_id: str = Field(min_length=1, max_length=64)
     aggressor_side: AggressorSide = AggressorSide.NO_AGGRESSOR
+
+
+_PlainDecimal = Annotated[str, Field(pattern=DECIMAL_PATTERN)]
+
+
+class _PlainTrade(_Ingest):
+    """IngestTrade's JSON in the form publishers send (decimals as strings), checked in
+    pydantic's core without a Python call per field."""
+
+    price: _PlainDecimal
+    size: _PlainDecimal
+    ts_event: UnixNanos
+    trade_id: str = Field(min_length=1, max_length=64)
+    aggressor_side: AggressorSide = AggressorSide.NO_AGGRESSOR
+
+
+IngestTradeFields = tuple[Decimal, Decimal, AggressorSide, str, int]
+_ZERO: Final = Decimal(0)
+
+
+def ingest_trade(data: bytes) -> IngestTradeFields:
+    """Price, size, side, trade id and event time of ``IngestTrade.model_validate_json
+    (data)``, raising its ValidationError, in about half the time for the plain form every
+    publisher sends. What the plain form refuses (a JSON number for a price, say, or a bad
+    input) goes to the model, which accepts it or says why not; a property test holds the
+    two to the same answers."""
+    try:
+        plain = _PlainTrade.model_validate_json(data)
+    except ValidationError:
+        plain = None
+    if plain is not None:
+        price, size = Decimal(plain.price), Decimal(plain.size)
+        if price > _ZERO and size > _ZERO:
+            return price, size, plain.aggressor_side, plain.trade_id, plain.ts_event
+    trade = IngestTrade.model_validate_json(data)
+    return trade.price, trade.size, trade.aggressor_side, trade.trade_id, trade.ts_event
 
 
 class IngestQuote(_Ingest):

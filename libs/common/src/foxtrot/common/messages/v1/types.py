@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 __all__ = [
+    "DECIMAL_PATTERN",
     "DecimalStr",
     "InstrumentIdStr",
     "NonNegativeDecimalStr",
@@ -17,8 +18,9 @@ __all__ = [
     "UnixNanos",
 ]
 
-_DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
-_DECIMAL_RE = re.compile(_DECIMAL_PATTERN)
+DECIMAL_PATTERN: Final = r"^-?[0-9]+(\.[0-9]+)?$"
+"""A plain decimal: no exponent, underscore, space or NaN (DecimalStr's JSON Schema)."""
+_DECIMAL_RE = re.compile(DECIMAL_PATTERN)
 _DECIMAL_MATCH = _DECIMAL_RE.fullmatch
 
 
@@ -55,7 +57,7 @@ DecimalStr = Annotated[
     Decimal,
     BeforeValidator(_to_decimal),
     PlainSerializer(_to_str, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": _DECIMAL_PATTERN}),
+    WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN}),
 ]
 """A decimal number carried as a JSON string ("101.25"); never a float."""
 
