@@ -138,7 +138,7 @@ async def test_plain_json_from_a_bare_nats_client_is_normalised_and_republished(
 ) -> None:
     client = await nats.connect(infrastructure.nats_url)
     try:
-        out = await client.subscribe("md.v1.trade.BINANCE.ETHUSDT")
+        out = await client.subscribe("md.v1.trades.BINANCE.ETHUSDT")
         await client.publish(
             "md.v1.ingest.trade.BINANCE.ETHUSDT",
             json.dumps(
@@ -151,11 +151,12 @@ async def test_plain_json_from_a_bare_nats_client_is_normalised_and_republished(
                 }
             ).encode(),
         )
-        trade = json.loads((await out.next_msg(timeout=10)).data)
+        batch = json.loads((await out.next_msg(timeout=10)).data)
     finally:
         await client.close()
-    assert trade["type"] == "TradeTick"
-    assert trade["instrument_id"] == "ETHUSDT.BINANCE"
+    assert batch["type"] == "TradeBatch"
+    assert batch["instrument_id"] == "ETHUSDT.BINANCE"
+    (trade,) = batch["trades"]
     assert (trade["price"], trade["size"], trade["aggressor_side"]) == ("2301.55", "0.25", "SELLER")
     assert trade["ts_event"] == 1_700_000_000_000_000_000
 

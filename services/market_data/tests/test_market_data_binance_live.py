@@ -47,6 +47,7 @@ async def test_a_live_binance_symbol_flows_through_market_data(
                 "FOXTROT_BINANCE_WS_URL": binance.ws_url,
                 "FOXTROT_BINANCE_REST_URL": binance.rest_url,
                 "FOXTROT_BAR_SPECS": "2t",
+                "FOXTROT_TICK_SUBJECTS": "*.BINANCE",
             }
         },
     )
@@ -61,7 +62,11 @@ async def test_a_live_binance_symbol_flows_through_market_data(
     changed = asyncio.Event()
 
     async def on_message(msg: Msg) -> None:
-        seen[msg.subject.split(".")[2]].append(json.loads(msg.data))
+        kind, message = msg.subject.split(".")[2], json.loads(msg.data)
+        if kind == "trades":  # a batch: every trade, beside the per-tick subject asked for
+            seen["batched"] += message["trades"]
+        else:
+            seen[kind].append(message)
         changed.set()
 
     async def arrived(kind: str, count: int, timeout: float = 20) -> None:
@@ -94,6 +99,7 @@ async def test_a_live_binance_symbol_flows_through_market_data(
         await binance.send_depth("BTCUSDT", asks=[("43000.25", "1")])
 
         await arrived("trade", 2, 20)
+        await arrived("batched", 2, 20)
         await arrived("quote", 1, 20)
         await arrived("bar", 1, 20)
         await arrived("book", 2, 20)  # the snapshot, then the diff
@@ -102,6 +108,7 @@ async def test_a_live_binance_symbol_flows_through_market_data(
         assert [t["trade_id"] for t in trades] == [str(first), str(first + 1)]
         assert [t["aggressor_side"] for t in trades] == ["BUYER", "SELLER"]
         assert trades[0]["price"] == "43000.50"
+        assert [t["trade_id"] for t in seen["batched"]] == [t["trade_id"] for t in trades]
         quote = seen["quote"][0]
         assert (quote["bid_price"], quote["ask_price"]) == ("43000.00", "43000.50")
         (bar,) = seen["bar"]

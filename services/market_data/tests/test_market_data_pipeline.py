@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from foxtrot.common.errors import MalformedMessage
-from foxtrot.common.messages.v1 import Bar, TradeTick
-from foxtrot.common.publishing import DerivedIds, derived_id
+from foxtrot.common.ids import RECORD_IDS, DerivedIds, derived_id, trade_message_id
+from foxtrot.common.messages.v1 import Bar, TradeBatch, TradeTick
 from foxtrot.common.subjects import ingest_partition_of
 from foxtrot.core import data as core
 from foxtrot.core.aggregation import EmptyBarPolicy
@@ -22,9 +22,9 @@ from foxtrot.core.identifiers import InstrumentId, TradeId
 from foxtrot.core.instruments import Instrument
 from foxtrot.market_data.bars import BarBuilder, BarClock
 from foxtrot.market_data.instruments import InstrumentRegistry
+from foxtrot.market_data.outbox import Outbox, TickSubjects
 from foxtrot.market_data.pipeline import Ingest, Normaliser, parse_ingest
-from foxtrot.market_data.service import RECORD_IDS
-from foxtrot.market_data.wire import trade_json
+from foxtrot.market_data.wire import json_string, trade_batch_json, trade_json, trade_row
 
 S = 1_000_000_000
 MINUTE = 60 * S
@@ -36,7 +36,7 @@ SUBJECT = "md.v1.ingest.trade.BINANCE.BTCUSDT"
 class Out:
     subject: str
     payload: bytes
-    message_id: str
+    message_id: str | None
     traceparent: str | None
 
     def json(self) -> dict[str, object]:
@@ -48,7 +48,7 @@ class Recorder:
         self.out: list[Out] = []
 
     async def __call__(
-        self, subject: str, payload: bytes, message_id: str, traceparent: str | None
+        self, subject: str, payload: bytes, message_id: str | None, traceparent: str | None
     ) -> None:
         self.out.append(Out(subject, payload, message_id, traceparent))
 
@@ -56,10 +56,13 @@ class Recorder:
         return [o for o in self.out if o.subject.startswith(prefix)]
 
 
-def normaliser(specs: str = "1m", clock: BarClock | None = None) -> tuple[Normaliser, Recorder]:
+def normaliser(
+    specs: str = "1m", clock: BarClock | None = None, ticks: str = "*", max_trades: int = 1_000
+) -> tuple[Normaliser, Recorder]:
     emit = Recorder()
     builder = BarBuilder([BarSpec.parse(s) for s in specs.split(",")], EmptyBarPolicy.SKIP)
-    return Normaliser(emit, builder, None, clock or BarClock()), emit
+    out = Outbox(emit, TickSubjects.parse(ticks), max_trades=max_trades)
+    return Normaliser(out, builder, None, clock or BarClock()), emit
 
 
 def trade(ts: int, price: str = "9682.5", trade_id: str = "1", size: str = "0.132") -> bytes:
@@ -75,7 +78,8 @@ def trade(ts: int, price: str = "9682.5", trade_id: str = "1", size: str = "0.13
 
 
 async def send(n: Normaliser, data: bytes, now: int, subject: str = SUBJECT) -> None:
-    await n.trade(parse_ingest(subject), subject, data, now, None)
+    n.trade(parse_ingest(subject), subject, data, now, None)
+    await n.flush(now)
 
 
 # --- subjects -------------------------------------------------------------------------------
@@ -135,6 +139,37 @@ def test_trade_json_is_the_models_json(price: str, size: str, trade_id: str) -> 
     assert TradeTick.from_json(fast) == model
 
 
+@pytest.mark.parametrize("trade_id", ["42377944", 'id "quoted"\\', "ü-1", "tab\there"])
+def test_json_string_is_json_dumps(trade_id: str) -> None:
+    assert json_string(trade_id) == json.dumps(trade_id)
+
+
+def test_trade_batch_json_is_the_models_json() -> None:
+    ticks = [
+        core.TradeTick(
+            InstrumentId("BTCUSDT", "BINANCE"),
+            Decimal(price),
+            Decimal("0.5"),
+            side,
+            TradeId(trade_id),
+            T0 + i,
+            T0 + 9,
+        )
+        for i, (price, side, trade_id) in enumerate(
+            [("9682.5", AggressorSide.BUYER, "7"), ("1E+2", AggressorSide.SELLER, 'x"y')]
+        )
+    ]
+    mid = str(uuid.uuid4())
+    rows = [trade_row(tick, json_string(tick.trade_id)) for tick in ticks]
+    fast = trade_batch_json("BTCUSDT.BINANCE", mid, T0 + 1, T0 + 10, rows)
+    model = TradeBatch.from_json(fast)
+    assert model.to_json() == fast
+    assert [t.to_core() for t in model.ticks()] == ticks
+    assert [str(t.message_id) for t in model.ticks()] == [
+        trade_message_id("BTCUSDT.BINANCE", tick.trade_id) for tick in ticks
+    ]
+
+
 # --- normalising ----------------------------------------------------------------------------
 
 
@@ -143,12 +178,62 @@ async def test_an_ingested_trade_is_republished_on_its_trade_subject() -> None:
     await send(n, trade(T0 + 1), T0 + 2)
     (out,) = emit.on("md.v1.trade.")
     assert out.subject == "md.v1.trade.BINANCE.BTCUSDT"
+    assert out.message_id is None  # core NATS: the stream keeps the batch
     message = TradeTick.from_json(out.payload)
     assert message.instrument_id == "BTCUSDT.BINANCE"
     assert message.price == Decimal("9682.5")
     assert message.ts_event == T0 + 1
     assert message.ts_init == T0 + 2
-    assert str(message.message_id) == out.message_id
+    (batch,) = emit.on("md.v1.trades.")
+    assert TradeBatch.from_json(batch.payload).ticks() == [message]
+
+
+async def test_trades_go_out_in_one_batch_per_instrument_and_flush() -> None:
+    n, emit = normaliser(ticks="")
+    eth = "md.v1.ingest.trade.BINANCE.ETHUSDT"
+    for i in range(5):
+        n.trade(parse_ingest(SUBJECT), SUBJECT, trade(T0 + i, trade_id=str(i)), T0 + 9, None)
+        n.trade(parse_ingest(eth), eth, trade(T0 + i, trade_id=f"e{i}"), T0 + 9, None)
+    assert emit.out == []  # nothing before the flush
+    await n.flush(T0 + 10)
+    assert emit.on("md.v1.trade.") == []  # no per-tick subjects asked for
+    btc, eth_out = emit.out
+    assert btc.subject == "md.v1.trades.BINANCE.BTCUSDT"
+    assert eth_out.subject == "md.v1.trades.BINANCE.ETHUSDT"
+    batch = TradeBatch.from_json(btc.payload)
+    assert [t.trade_id for t in batch.trades] == ["0", "1", "2", "3", "4"]
+    assert (batch.ts_event, batch.ts_init) == (T0 + 4, T0 + 10)
+    assert str(batch.message_id) == btc.message_id
+
+
+async def test_a_full_batch_goes_out_and_a_new_one_starts() -> None:
+    n, emit = normaliser(ticks="", max_trades=3)
+    for i in range(7):
+        n.trade(parse_ingest(SUBJECT), SUBJECT, trade(T0 + i, trade_id=str(i)), T0 + 9, None)
+    await n.flush(T0 + 10)
+    sizes = [len(TradeBatch.from_json(o.payload).trades) for o in emit.on("md.v1.trades.")]
+    assert sizes == [3, 3, 1]
+
+
+async def test_a_bar_goes_out_after_the_trades_it_holds() -> None:
+    n, emit = normaliser(ticks="")
+    for i, ts in enumerate([T0 + S, T0 + 2 * S, T0 + MINUTE + 1, T0 + MINUTE + 2]):
+        n.trade(parse_ingest(SUBJECT), SUBJECT, trade(ts, trade_id=str(i)), T0 + 10 * MINUTE, None)
+    await n.flush(T0 + 10 * MINUTE)
+    kinds = [o.subject.split(".")[2] for o in emit.out]
+    assert kinds == ["trades", "bar", "trades"]
+    first = TradeBatch.from_json(emit.out[0].payload)
+    assert [t.trade_id for t in first.trades] == ["0", "1", "2"]  # the bar's, and the closer
+
+
+def test_tick_subjects_match_instrument_patterns() -> None:
+    ticks = TickSubjects.parse(" *.BINANCE , ETHUSD.COINBASE,")
+    assert ticks("BTCUSDT.BINANCE")
+    assert ticks("ETHUSD.COINBASE")
+    assert not ticks("BTCUSD.COINBASE")
+    assert not ticks("BTCUSDT.BINANCE-FUTURES")
+    assert not TickSubjects.parse("")("BTCUSDT.BINANCE")
+    assert TickSubjects.parse("*")("ANY.THING")
 
 
 async def test_the_same_trade_again_gets_the_same_message_id() -> None:
@@ -156,7 +241,9 @@ async def test_the_same_trade_again_gets_the_same_message_id() -> None:
     await send(n, trade(T0 + 1), T0 + 2)
     await send(n, trade(T0 + 1), T0 + 3)
     first, second = emit.on("md.v1.trade.")
-    assert first.message_id == second.message_id
+    assert TradeTick.from_json(first.payload).message_id == (
+        TradeTick.from_json(second.payload).message_id
+    )
 
 
 @pytest.mark.parametrize(
@@ -172,13 +259,13 @@ async def test_bad_input_is_malformed_and_publishes_nothing(subject: str, data: 
     n, emit = normaliser()
     venue, symbol = subject.split(".")[4:6]
     with pytest.raises(MalformedMessage):
-        await n.trade(Ingest("trade", venue, symbol, None, None), subject, data, T0, None)
+        n.trade(Ingest("trade", venue, symbol, None, None), subject, data, T0, None)
     assert emit.out == []
 
 
 async def test_off_instrument_rules_is_refused_with_the_reason() -> None:
     emit = Recorder()
-    n = Normaliser(emit, None, None, BarClock(), check=lambda record: "price off tick 0.5")
+    n = Normaliser(Outbox(emit), None, None, BarClock(), check=lambda record: "price off tick 0.5")
     with pytest.raises(MalformedMessage, match=r"price off tick 0\.5"):
         await send(n, trade(T0), T0)
     assert emit.out == []
@@ -190,7 +277,8 @@ async def test_an_ingested_bar_is_republished_with_its_spec() -> None:
     data = json.dumps(
         {"open": "1", "high": "2", "low": "0.5", "close": "1.5", "volume": "3", "ts_event": T0}
     ).encode()
-    await n.bar(parse_ingest(subject), subject, data, T0 + 1, None)
+    n.bar(parse_ingest(subject), subject, data, T0 + 1, None)
+    await n.flush(T0 + 1)
     (out,) = emit.out
     assert out.subject == "md.v1.bar.FTX.BTC-PERP.1m"
     assert Bar.from_json(out.payload).close == Decimal("1.5")
@@ -200,7 +288,7 @@ async def test_a_bar_subject_without_a_valid_spec_is_malformed() -> None:
     n, _ = normaliser()
     subject = "md.v1.ingest.bar.FTX.BTC-PERP.1x"
     with pytest.raises(MalformedMessage):
-        await n.bar(parse_ingest(subject), subject, b"{}", T0, None)
+        n.bar(parse_ingest(subject), subject, b"{}", T0, None)
 
 
 async def test_trades_build_bars_that_close_on_the_next_bars_trade() -> None:
@@ -290,7 +378,8 @@ async def test_an_ingested_quote_is_republished_and_feeds_mid_price_bars() -> No
                 "ts_event": T0 + i,
             }
         ).encode()
-        await n.quote(parse_ingest(subject), subject, data, T0 + 5, None)
+        n.quote(parse_ingest(subject), subject, data, T0 + 5, None)
+    await n.flush(T0 + 5)
     quotes = emit.on("md.v1.quote.BINANCE.BTCUSDT")
     assert [q.json()["bid_price"] for q in quotes] == ["100", "104"]
     (bar,) = emit.on("md.v1.bar.")
@@ -305,7 +394,7 @@ async def test_a_crossed_or_malformed_quote_is_refused() -> None:
         {"bid_price": "1", "ask_price": "2", "bid_size": "-1", "ask_size": "1", "ts_event": T0}
     ).encode()
     with pytest.raises(MalformedMessage):
-        await n.quote(parse_ingest(subject), subject, data, T0, None)
+        n.quote(parse_ingest(subject), subject, data, T0, None)
     assert emit.out == []
 
 
@@ -318,7 +407,7 @@ async def test_an_ingested_instrument_is_defined_and_then_enforced() -> None:
         registry.put(instrument)
 
     emit = Recorder()
-    n = Normaliser(emit, None, None, BarClock(), check=registry.problem, define=define)
+    n = Normaliser(Outbox(emit), None, None, BarClock(), check=registry.problem, define=define)
     subject = "md.v1.ingest.instrument.BINANCE.BTCUSDT"
     rules = {
         "base_currency": "BTC",
@@ -332,11 +421,11 @@ async def test_an_ingested_instrument_is_defined_and_then_enforced() -> None:
     await send(n, trade(T0, price="100.5"), T0)
     with pytest.raises(MalformedMessage, match=r"tick size 0\.5"):
         await send(n, trade(T0, price="100.25", trade_id="2"), T0)
-    assert len(emit.on("md.v1.trade.")) == 1
+    assert len(emit.on("md.v1.trades.")) == 1
 
 
 async def test_a_bad_instrument_definition_is_malformed() -> None:
-    n = Normaliser(Recorder(), None, None, BarClock(), define=lambda i: asyncio.sleep(0))
+    n = Normaliser(Outbox(Recorder()), None, None, BarClock(), define=lambda i: asyncio.sleep(0))
     subject = "md.v1.ingest.instrument.BINANCE.BTCUSDT"
     with pytest.raises(MalformedMessage, match="tick_size"):
         await n.instrument_rules(parse_ingest(subject), subject, b'{"tick_size": "-1"}')

@@ -6,15 +6,14 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from foxtrot.common.messages.v1 import Bar, Message, OrderBookDeltas, QuoteTick
-from foxtrot.common.publishing import Publisher
-from foxtrot.common.streams import MARKET_DATA, StreamSpec
+from foxtrot.common.messages.v1 import Bar, OrderBookDeltas, QuoteTick
+from foxtrot.common.streams import MARKET_DATA
+from foxtrot.common.testkit.recording import RecordingPublisher
 from foxtrot.core import data as core
 from foxtrot.core.aggregation import EmptyBarPolicy
 from foxtrot.core.book import OrderBook
@@ -25,7 +24,8 @@ from foxtrot.market_data.adapters.readers.quotes import (
     read_truefx_quotes,
 )
 from foxtrot.market_data.bars import BarBuilder, parse_specs
-from foxtrot.market_data.service import Record, Replayer
+from foxtrot.market_data.outbox import Record
+from foxtrot.market_data.service import Replayer
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 BINANCE_QUOTES = DATA / "quotes" / "binance_spot_BTCUSDT_quotes_2021-01-08.parquet"
@@ -34,24 +34,6 @@ BYBIT = DATA / "orderbook" / "bybit_linear_XRPUSDT_ob500_2024-12-01.jsonl"
 BTC = InstrumentId("BTC/USDT", "BINANCE")
 USDJPY = InstrumentId("USD/JPY", "TRUEFX")
 XRP = InstrumentId("XRPUSDT", "BYBIT")
-
-
-@dataclass(frozen=True)
-class Sent:
-    subject: str
-    message: Message
-    stream: StreamSpec
-
-
-class RecordingPublisher(Publisher):
-    """The Publisher port, keeping what it is asked to publish instead of sending it."""
-
-    def __init__(self) -> None:
-        super().__init__(broker=None)  # type: ignore[arg-type]  # __call__ never uses it
-        self.sent: list[Sent] = []
-
-    async def __call__(self, subject: str, message: Message, stream: StreamSpec) -> None:
-        self.sent.append(Sent(subject, message, stream))
 
 
 def data_file(path: Path) -> Path:

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from foxtrot.common.messages.v1 import Bar, Message, TradeTick
-from foxtrot.common.publishing import Publisher
-from foxtrot.common.streams import MARKET_DATA, StreamSpec
+from foxtrot.common.messages.v1 import Bar, TradeBatch, TradeTick
+from foxtrot.common.streams import MARKET_DATA
+from foxtrot.common.testkit.recording import RecordingPublisher
 from foxtrot.core import data as core
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.market_data.adapters.files import read_tardis_trades
 from foxtrot.market_data.adapters.synthetic import synthetic_bars
+from foxtrot.market_data.outbox import TickSubjects
 from foxtrot.market_data.service import Replayer
 
 TARDIS_TRADES = (
@@ -30,25 +31,10 @@ BTC_PERP = InstrumentId("BTC-PERP", "FTX")
 START_NS = 1_704_067_200_000_000_000  # 2024-01-01 00:00 UTC
 
 
-@dataclass(frozen=True)
-class Sent:
-    """One call of the publisher, and when it was made (monotonic seconds)."""
-
-    subject: str
-    message: Message
-    stream: StreamSpec
-    at: float
-
-
-class RecordingPublisher(Publisher):
-    """The Publisher port, keeping what it is asked to publish instead of sending it."""
-
-    def __init__(self) -> None:
-        super().__init__(broker=None)  # type: ignore[arg-type]  # __call__ never uses it
-        self.sent: list[Sent] = []
-
-    async def __call__(self, subject: str, message: Message, stream: StreamSpec) -> None:
-        self.sent.append(Sent(subject, message, stream, time.monotonic()))
+def data_file(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"market data file not found: {path}")
+    return path
 
 
 def bars(count: int, spec: str = "1m", seed: int = 42) -> list[core.Bar]:
@@ -118,20 +104,37 @@ async def test_replay_stops_at_the_limit() -> None:
 
 
 async def test_replay_of_real_trades_publishes_each_on_its_trade_subject_with_its_id() -> None:
-    if not TARDIS_TRADES.exists():
-        pytest.skip(f"market data file not found: {TARDIS_TRADES}")
-    records = list(read_tardis_trades(TARDIS_TRADES))
+    records = list(read_tardis_trades(data_file(TARDIS_TRADES)))
     first = await replay(records)
     second = await replay(records)
 
-    assert len(first.sent) == 9_999
-    assert {s.subject for s in first.sent} == {"md.v1.trade.BINANCE-FUTURES.BTCUSDT"}
-    trades = [s.message for s in first.sent]
-    assert all(isinstance(t, TradeTick) for t in trades)
-    assert [t.trade_id for t in trades if isinstance(t, TradeTick)] == [r.trade_id for r in records]
-    ids = [s.message.message_id for s in first.sent]
+    batches = [s.message for s in first.sent]
+    assert {s.subject for s in first.sent} == {"md.v1.trades.BINANCE-FUTURES.BTCUSDT"}
+    assert all(isinstance(b, TradeBatch) for b in batches)
+    ticks = [t for b in batches if isinstance(b, TradeBatch) for t in b.ticks()]
+    assert [t.trade_id for t in ticks] == [r.trade_id for r in records]
+    assert [t.to_core() for t in ticks] == [
+        dataclasses.replace(r, ts_init=t.ts_init) for r, t in zip(records, ticks, strict=True)
+    ]
+    ids = [t.message_id for t in ticks]
     assert len(set(ids)) == 9_999
-    assert ids == [s.message.message_id for s in second.sent]
+    again = [t for s in second.sent if isinstance(s.message, TradeBatch) for t in s.message.ticks()]
+    assert ids == [t.message_id for t in again]
+    # Batches of at most flush_every trades, and the stream's dedup key is the batch id.
+    assert max(len(b.trades) for b in batches if isinstance(b, TradeBatch)) == 500
+    assert [s.message_id for s in first.sent] == [str(b.message_id) for b in batches]
+
+
+async def test_replay_publishes_per_tick_trades_when_asked() -> None:
+    records = list(read_tardis_trades(data_file(TARDIS_TRADES)))[:30]
+    publish = RecordingPublisher()
+    replayer = Replayer(publish, records, 0, None, "test", tick_subjects=TickSubjects(["*"]))
+    await replayer.run()
+    ticks = [s for s in publish.sent if s.subject == "md.v1.trade.BINANCE-FUTURES.BTCUSDT"]
+    assert [s.message.trade_id for s in ticks if isinstance(s.message, TradeTick)] == [
+        r.trade_id for r in records
+    ]
+    assert {(s.stream, s.message_id) for s in ticks} == {(MARKET_DATA, None)}  # core NATS
 
 
 async def test_replay_with_speed_keeps_the_recorded_pace_scaled() -> None:

@@ -65,6 +65,7 @@ USERS: Final[tuple[NatsUser, ...]] = (
         "market_data",
         publish=(
             "md.v1.trade.>",
+            "md.v1.trades.>",
             "md.v1.quote.>",
             "md.v1.bar.>",
             "md.v1.book.>",

@@ -56,7 +56,7 @@ class StreamSpec:
 MARKET_DATA: Final = StreamSpec(
     "FOXTROT_MARKET_DATA",
     (
-        "md.v1.trade.>",
+        "md.v1.trades.>",
         "md.v1.quote.>",
         "md.v1.bar.>",
         "md.v1.book.>",

@@ -24,6 +24,7 @@ __all__ = [
     "MD_ALL_BARS",
     "MD_ALL_INSTRUMENTS",
     "MD_ALL_TRADES",
+    "MD_ALL_TRADE_BATCHES",
     "ORDER_EVENTS_ALL",
     "POSITION_EVENTS_ALL",
     "QRY_EXEC_ORDERS",
@@ -52,12 +53,18 @@ __all__ = [
     "quote",
     "risk_events",
     "trade",
+    "trades",
 ]
 
 
 def trade(instrument_id: InstrumentId) -> str:
     """Trades of one instrument: ``md.v1.trade.{venue}.{symbol}``."""
     return f"md.v1.trade.{instrument_id.venue}.{instrument_id.symbol}"
+
+
+def trades(instrument_id: InstrumentId) -> str:
+    """Trade batches of one instrument: ``md.v1.trades.{venue}.{symbol}``."""
+    return f"md.v1.trades.{instrument_id.venue}.{instrument_id.symbol}"
 
 
 def quote(instrument_id: InstrumentId) -> str:
@@ -166,6 +173,7 @@ def dead_letter(service: str) -> str:
 
 
 MD_ALL_TRADES: Final = "md.v1.trade.*.*"
+MD_ALL_TRADE_BATCHES: Final = "md.v1.trades.*.*"
 MD_ALL_BARS: Final = "md.v1.bar.*.*.*"
 MD_ALL_INSTRUMENTS: Final = "md.v1.instrument.*.*"
 INGEST_TRADES: Final = "md.v1.ingest.trade.*.*"

@@ -11,7 +11,7 @@ from foxtrot.common.messages.v1 import (
     PositionsQuery,
     QueryFailed,
     SubmitOrder,
-    TradeTick,
+    TradeBatch,
 )
 from foxtrot.common.streams import COMMANDS, MARKET_DATA
 from foxtrot.execution.service import ExecutionService
@@ -28,8 +28,9 @@ def register(consumers: Consumers, service: ExecutionService) -> None:
     async def on_cancel(command: CancelOrder, delivery: Delivery) -> None:
         await service.cancel(command, delivery.subject)
 
-    async def on_trade(trade: TradeTick, _: Delivery) -> None:
-        await service.on_trade(trade.to_core())
+    async def on_trades(batch: TradeBatch, _: Delivery) -> None:
+        for trade in batch.to_core():
+            await service.on_trade(trade)
 
     async def on_bar(bar: Bar, _: Delivery) -> None:
         await service.on_bar(bar.to_core())
@@ -49,7 +50,10 @@ def register(consumers: Consumers, service: ExecutionService) -> None:
         handle=on_cancel,
     )
     consumers.latest(
-        subjects.MD_ALL_TRADES, stream=MARKET_DATA, decode=TradeTick.from_json, handle=on_trade
+        subjects.MD_ALL_TRADE_BATCHES,
+        stream=MARKET_DATA,
+        decode=TradeBatch.from_json,
+        handle=on_trades,
     )
     consumers.latest(subjects.MD_ALL_BARS, stream=MARKET_DATA, decode=Bar.from_json, handle=on_bar)
     consumers.respond(

@@ -28,6 +28,7 @@ from foxtrot.market_data.definitions import Definitions
 from foxtrot.market_data.ingest import IngestConfig, IngestShare
 from foxtrot.market_data.instrument_queries import register_instrument_queries
 from foxtrot.market_data.instruments import InstrumentRegistry
+from foxtrot.market_data.outbox import TickSubjects
 from foxtrot.market_data.quality import QualityWatch
 from foxtrot.market_data.service import Replayer, open_replay
 from foxtrot.market_data.venues import VenueFeeds
@@ -74,6 +75,7 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
         subjects.INGEST_BARS,
         subjects.INGEST_INSTRUMENTS,
     ]
+    tick_subjects = TickSubjects.parse(settings.tick_subjects)
     ingest_config = IngestConfig(
         specs,
         empty,
@@ -81,6 +83,7 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
         settings.lease_ttl,
         settings.ingest_batch,
         settings.replica_name,
+        tick_subjects,
     )
     share: IngestShare | None = None
     tasks: list[asyncio.Task[None]] = []
@@ -102,6 +105,7 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
             settings.replay_source,
             BarBuilder(specs, empty) if specs else None,
             replay_quality,
+            tick_subjects,
         )
         runners.append(replayer.run)
 

@@ -71,7 +71,15 @@ class MarketDataSettings(ServiceSettings):
         ge=1,
         description="an ingest partition's lease expires this long after its owner died (s)",
     )
-    ingest_batch: int = Field(default=1_000, ge=1, description="ingest messages per fetch")
+    ingest_batch: int = Field(
+        default=1_000, ge=1, le=10_000, description="ingest messages per fetch"
+    )
+    tick_subjects: str = Field(
+        default="",
+        description="instruments whose trades also go out one by one on md.v1.trade.{venue}."
+        "{symbol} (comma-separated patterns over instrument ids: '*', '*.BINANCE', "
+        "'BTCUSDT.BINANCE'); every trade goes out in batches on md.v1.trades.* regardless",
+    )
     replica_name: str = Field(
         default="", description="this replica's name in the leases; empty: host-pid"
     )

@@ -18,7 +18,7 @@ import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from nats.aio.client import Client as NatsClient
@@ -31,10 +31,10 @@ from foxtrot.core.aggregation import EmptyBarPolicy
 from foxtrot.core.bar_spec import BarSpec
 from foxtrot.core.instruments import Instrument
 from foxtrot.market_data.bars import BarBuilder, BarClock
+from foxtrot.market_data.outbox import Outbox, Record, TickSubjects
 from foxtrot.market_data.ownership import LeaseLost, Leases
 from foxtrot.market_data.pipeline import Normaliser, PartitionWorker
 from foxtrot.market_data.quality import QualityWatch
-from foxtrot.market_data.service import Record
 
 __all__ = [
     "ALL",
@@ -125,6 +125,7 @@ class IngestConfig:
     lease_ttl: float = 3.0
     batch: int = 1_000
     replica: str = ""
+    tick_subjects: TickSubjects = field(default_factory=TickSubjects)
 
 
 class IngestShare:
@@ -182,12 +183,12 @@ class IngestShare:
         await self.quality.on_time(time.time_ns())
 
     async def _emit(
-        self, subject: str, payload: bytes, message_id: str, traceparent: str | None
+        self, subject: str, payload: bytes, message_id: str | None, traceparent: str | None
     ) -> None:
-        headers = {"Nats-Msg-Id": message_id}
+        headers = {"Nats-Msg-Id": message_id} if message_id else {}
         if traceparent:
             headers["traceparent"] = traceparent
-        await self.nc.publish(subject, payload, headers=headers)
+        await self.nc.publish(subject, payload, headers=headers or None)
 
     async def _acquire(self, name: str, checkpoint: dict[str, object] | None) -> None:
         assert self.leases is not None
@@ -195,7 +196,12 @@ class IngestShare:
         specs = self.config.specs
         builder = BarBuilder(specs, self.config.empty) if specs else None
         normaliser = Normaliser(
-            self._emit, builder, self.quality, self.config.clock, self.check, self.define
+            Outbox(self._emit, self.config.tick_subjects),
+            builder,
+            self.quality,
+            self.config.clock,
+            self.check,
+            self.define,
         )
         start = 1
         if checkpoint is not None and checkpoint.get("stream") != self.stream_id:

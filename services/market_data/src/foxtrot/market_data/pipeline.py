@@ -35,7 +35,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -49,20 +49,20 @@ from pydantic import ValidationError
 from foxtrot.common import subjects
 from foxtrot.common.dead_letters import DeadLetterKind, DeadLetters
 from foxtrot.common.errors import MalformedMessage
-from foxtrot.common.messages.v1 import IngestBar, IngestInstrument, IngestQuote, IngestTrade
-from foxtrot.common.publishing import DerivedIds
+from foxtrot.common.messages.v1 import IngestBar, IngestInstrument, IngestQuote
+from foxtrot.common.messages.v1.ingest import ingest_trade
 from foxtrot.common.streams import MD_INGEST
 from foxtrot.core import data as core
 from foxtrot.core.bar_spec import BarSpec
 from foxtrot.core.errors import DomainError, InvalidIdentifier
 from foxtrot.core.identifiers import InstrumentId, TradeId
 from foxtrot.core.instruments import Instrument
+from foxtrot.core.quality import QualityIssue
 from foxtrot.market_data.bars import BarBuilder, BarClock
+from foxtrot.market_data.outbox import Outbox, Record
 from foxtrot.market_data.quality import QualityWatch
-from foxtrot.market_data.service import PUBLISHED, RECORD_IDS, Record, publishable
-from foxtrot.market_data.wire import trade_json
 
-__all__ = ["Emit", "Normaliser", "PartitionWorker", "parse_ingest", "published_subject"]
+__all__ = ["Normaliser", "PartitionWorker", "parse_ingest", "published_subject"]
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("foxtrot.market_data")
@@ -77,6 +77,7 @@ REFUSED = Counter(
 )
 _S: Final = 1_000_000_000
 _REQUEST_EXPIRES: Final = 1 * _S
+_MAX_ROUTES: Final = 10_000
 # Dead letters are counted by the subscription they came in on, as FastStream's are.
 _SUBSCRIPTIONS: Final = {
     "trade": subjects.INGEST_TRADES,
@@ -84,14 +85,6 @@ _SUBSCRIPTIONS: Final = {
     "bar": subjects.INGEST_BARS,
     "instrument": subjects.INGEST_INSTRUMENTS,
 }
-
-
-class Emit(Protocol):
-    """Publishes encoded bytes under a message id, carrying the input's trace when given."""
-
-    def __call__(
-        self, subject: str, payload: bytes, message_id: str, traceparent: str | None
-    ) -> Awaitable[None]: ...
 
 
 @dataclass(slots=True)
@@ -147,14 +140,14 @@ class Normaliser:
 
     def __init__(
         self,
-        emit: Emit,
+        out: Outbox,
         bars: BarBuilder | None,
         quality: QualityWatch | None,
         clock: BarClock,
         check: Callable[[Record], str | None] | None = None,
         define: Callable[[Instrument], Awaitable[None]] | None = None,
     ) -> None:
-        self.emit = emit
+        self.out = out
         self.define = define
         self.bars = bars
         self.quality = quality
@@ -162,17 +155,8 @@ class Normaliser:
         self.check = check
         self._feeds: dict[InstrumentId, _Feed] = {}
         self._instruments: dict[tuple[str, str], tuple[InstrumentId, str]] = {}
-        self._ids = DerivedIds(RECORD_IDS)
-        self.trades = 0  # published since the last count_published
+        self._issues: list[QualityIssue] = []
         self.changed = False  # bars closed (by time, too) since the last state()
-        self._trades = PUBLISHED.labels("TradeTick", "ingest")
-
-    def count_published(self) -> None:
-        """Add the trades published since the last call to the counter (once per batch:
-        a Prometheus increment per trade costs more than the trade's encoding)."""
-        if self.trades:
-            self._trades.inc(self.trades)
-            self.trades = 0
 
     def instrument(self, subject: str, venue: str, symbol: str) -> tuple[InstrumentId, str]:
         """The instrument a subject names, and its string form (cached)."""
@@ -185,42 +169,38 @@ class Normaliser:
             found = self._instruments[(venue, symbol)] = (instrument_id, str(instrument_id))
         return found
 
-    async def trade(
+    def trade(
         self, ingest: Ingest, subject: str, data: bytes, now: int, traceparent: str | None
     ) -> None:
-        """Validate an ingested trade, publish it on ``md.v1.trade.{venue}.{symbol}``, check
-        it and feed it to the bars."""
+        """Validate an ingested trade, add it to the outbox, check it and feed it to the bars.
+
+        Nothing is published until :meth:`flush`, and nothing changes when the trade is
+        refused (MalformedMessage).
+        """
         instrument_id, name = self.instrument(subject, ingest.venue, ingest.symbol)
         try:
-            payload = IngestTrade.model_validate_json(data)
+            price, size, side, trade_id, ts_event = ingest_trade(data)
             tick = core.TradeTick(
-                instrument_id,
-                payload.price,
-                payload.size,
-                payload.aggressor_side,
-                TradeId(payload.trade_id),
-                payload.ts_event,
-                now,
+                instrument_id, price, size, side, TradeId(trade_id), ts_event, now
             )
         except (ValidationError, DomainError) as exc:
             raise MalformedMessage(subject, str(exc)) from exc
         self._refuse_if_off_rules(subject, tick)
-        message_id = self._ids(f"trade:{name}:{tick.trade_id}")
-        body = trade_json(tick, name, message_id, json.dumps(payload.trade_id))
-        await self.emit(subjects.trade(instrument_id), body, message_id, traceparent)
-        self.trades += 1
+        self.out.trade(tick, name, traceparent)
         self._saw(instrument_id, tick.ts_event, now)
         if self.quality is not None:
-            await self.quality.on_trade(tick)
+            issues = self.quality.check_trade(tick)
+            if issues:
+                self._issues += issues
         if self.bars is not None:
             for bar in self.bars.on_trade(tick):
-                await self._publish(bar, now, traceparent, "aggregated")
+                self._publish(bar, now, traceparent, "aggregated")
 
-    async def quote(
+    def quote(
         self, ingest: Ingest, subject: str, data: bytes, now: int, traceparent: str | None
     ) -> None:
-        """Validate an ingested quote, publish it on ``md.v1.quote.{venue}.{symbol}``, check
-        it and feed its mid price to the time and tick bars."""
+        """Validate an ingested quote, add it to the outbox, check it and feed its mid price
+        to the time and tick bars."""
         instrument_id, _ = self.instrument(subject, ingest.venue, ingest.symbol)
         try:
             payload = IngestQuote.model_validate_json(data)
@@ -236,13 +216,15 @@ class Normaliser:
         except (ValidationError, DomainError) as exc:
             raise MalformedMessage(subject, str(exc)) from exc
         self._refuse_if_off_rules(subject, record)
-        await self._publish(record, now, traceparent, "ingest")
+        self._publish(record, now, traceparent, "ingest")
         self._saw(instrument_id, record.ts_event, now)
         if self.quality is not None:
-            await self.quality.on_quote(record)
+            issues = self.quality.check_quote(record)
+            if issues:
+                self._issues += issues
         if self.bars is not None:
             for bar in self.bars.on_quote(record):
-                await self._publish(bar, now, traceparent, "aggregated")
+                self._publish(bar, now, traceparent, "aggregated")
 
     async def instrument_rules(self, ingest: Ingest, subject: str, data: bytes) -> None:
         """Validate an ingested instrument definition and hand it to ``define``."""
@@ -255,10 +237,11 @@ class Normaliser:
             raise MalformedMessage(subject, str(exc)) from exc
         await self.define(instrument)
 
-    async def bar(
+    def bar(
         self, ingest: Ingest, subject: str, data: bytes, now: int, traceparent: str | None
     ) -> None:
-        """Validate an ingested bar and publish it on ``md.v1.bar.{venue}.{symbol}.{spec}``."""
+        """Validate an ingested bar and add it to the outbox (``md.v1.bar.{venue}.{symbol}.
+        {spec}``)."""
         instrument_id, _ = self.instrument(subject, ingest.venue, ingest.symbol)
         try:
             if ingest.spec is None:
@@ -279,7 +262,15 @@ class Normaliser:
         except (ValidationError, ValueError, DomainError) as exc:
             raise MalformedMessage(subject, str(exc)) from exc
         self._refuse_if_off_rules(subject, record)
-        await self._publish(record, now, traceparent, "ingest")
+        self._publish(record, now, traceparent, "ingest")
+
+    async def flush(self, now: int) -> None:
+        """Publish what the input so far made, in order, then report its quality issues."""
+        await self.out.flush(now)
+        if self._issues:
+            issues, self._issues = self._issues, []
+            assert self.quality is not None
+            await self.quality.report(issues)
 
     def reading_from(self, wall: int) -> None:
         """The partition is being read from ``wall`` on: silence counts from now, not from
@@ -307,7 +298,8 @@ class Normaliser:
             else:
                 continue
             for bar in due:
-                await self._publish(bar, wall, None, "aggregated")
+                self._publish(bar, wall, None, "aggregated")
+        await self.flush(wall)
 
     def state(self) -> dict[str, object]:
         """The open bars and feed clocks, JSON-able."""
@@ -342,13 +334,9 @@ class Normaliser:
         if problem is not None:
             raise MalformedMessage(subject, f"off the instrument's rules: {problem}")
 
-    async def _publish(
-        self, record: Record, now: int, traceparent: str | None, source: str
-    ) -> None:
-        subject, message = publishable(record, now)
+    def _publish(self, record: Record, now: int, traceparent: str | None, source: str) -> None:
         self.changed = True
-        await self.emit(subject, message.to_json(), str(message.message_id), traceparent)
-        PUBLISHED.labels(message.type, source).inc()  # type: ignore[attr-defined]
+        self.out.record(record, now, traceparent, source)
 
 
 Checkpoint = Callable[[dict[str, object]], Awaitable[None]]
@@ -390,6 +378,7 @@ class PartitionWorker:
         self._saved_seq = self.seq
         self._counter = INGESTED.labels(name)
         self._homes: dict[tuple[str, str], int] = {}
+        self._routes: dict[str, Ingest] = {}
 
     async def run(self) -> None:
         """Process until :meth:`stop`; then write a last checkpoint."""
@@ -430,54 +419,68 @@ class PartitionWorker:
         return self._stopping.is_set()
 
     async def _process(self, msgs: list[Msg], puller: _Puller) -> str | None:
+        """Process a batch, publish what it made; say why reading must start again, if so."""
         now = time.time_ns()
+        normaliser, routes = self.normaliser, self._routes
+        gap = None
         with tracer.start_as_current_span(
             "market_data.ingest batch", attributes={"partition": self.name, "count": len(msgs)}
         ):
             for msg in msgs:
                 sseq, cseq = _sequences(msg)
                 if cseq != puller.delivered + 1:
-                    return f"consumer sequence jumped from {puller.delivered} to {cseq}"
+                    gap = f"consumer sequence jumped from {puller.delivered} to {cseq}"
+                    break
                 puller.delivered = cseq
                 if sseq <= self.seq:
                     continue  # already processed before a re-read
-                await self._one(msg, now)
+                subject, headers = msg.subject, msg.headers
+                traceparent = headers.get("traceparent") if headers else None
+                try:
+                    ingest = routes.get(subject) or self._route(subject)
+                    kind = ingest.kind
+                    if kind == "trade":
+                        normaliser.trade(ingest, subject, msg.data, now, traceparent)
+                    elif kind == "quote":
+                        normaliser.quote(ingest, subject, msg.data, now, traceparent)
+                    elif kind == "bar":
+                        normaliser.bar(ingest, subject, msg.data, now, traceparent)
+                    elif kind == "instrument":
+                        await normaliser.instrument_rules(ingest, subject, msg.data)
+                    # "probe": a replica checking the partition mapping; nothing to do
+                except MalformedMessage as exc:
+                    await self._refuse(msg, exc)
                 self.seq = sseq
-        self._counter.inc(len(msgs))
-        self.normaliser.count_published()
-        return None
+            self._counter.inc(len(msgs))
+            await normaliser.flush(now)
+        return gap
 
-    async def _one(self, msg: Msg, now: int) -> None:
-        headers = msg.headers
-        traceparent = headers.get("traceparent") if headers else None
-        kind = ""
+    def _route(self, subject: str) -> Ingest:
+        """What an ingest subject says, checked against the partition (and remembered)."""
+        ingest = parse_ingest(subject)
+        if ingest.kind not in _SUBSCRIPTIONS and ingest.kind != "probe":
+            raise MalformedMessage(subject, f"unknown ingest kind {ingest.kind!r}")
+        if self.partition is not None and ingest.kind != "probe":
+            self._check_partition(ingest, subject)
+        if len(self._routes) >= _MAX_ROUTES:
+            self._routes.clear()  # a publisher inventing subjects must not grow this forever
+        self._routes[subject] = ingest
+        return ingest
+
+    async def _refuse(self, msg: Msg, exc: MalformedMessage) -> None:
+        REFUSED.labels("malformed").inc()
         try:
-            ingest = parse_ingest(msg.subject)
-            kind = ingest.kind
-            if kind == "probe":
-                return  # a replica checking the partition mapping
-            if self.partition is not None:
-                self._check_partition(ingest, msg.subject)
-            if ingest.kind == "trade":
-                await self.normaliser.trade(ingest, msg.subject, msg.data, now, traceparent)
-            elif ingest.kind == "quote":
-                await self.normaliser.quote(ingest, msg.subject, msg.data, now, traceparent)
-            elif ingest.kind == "bar":
-                await self.normaliser.bar(ingest, msg.subject, msg.data, now, traceparent)
-            elif ingest.kind == "instrument":
-                await self.normaliser.instrument_rules(ingest, msg.subject, msg.data)
-            else:
-                raise MalformedMessage(msg.subject, f"unknown ingest kind {ingest.kind!r}")
-        except MalformedMessage as exc:
-            REFUSED.labels("malformed").inc()
-            await self.dead_letters.send(
-                data=msg.data,
-                source_subject=published_subject(msg.subject),
-                subscription=_SUBSCRIPTIONS.get(kind, "md.v1.ingest.>"),
-                kind=DeadLetterKind.MALFORMED,
-                reason=str(exc),
-                headers=headers,
-            )
+            kind = parse_ingest(msg.subject).kind
+        except MalformedMessage:
+            kind = ""
+        await self.dead_letters.send(
+            data=msg.data,
+            source_subject=published_subject(msg.subject),
+            subscription=_SUBSCRIPTIONS.get(kind, "md.v1.ingest.>"),
+            kind=DeadLetterKind.MALFORMED,
+            reason=str(exc),
+            headers=msg.headers,
+        )
 
     def _check_partition(self, ingest: Ingest, subject: str) -> None:
         if ingest.partition != self.partition:

@@ -53,15 +53,24 @@ class QualityWatch:
         self.monitor = QualityMonitor(config)
 
     async def on_trade(self, trade: core.TradeTick) -> None:
-        """Check a trade; a numeric trade id is the venue's sequence (Binance and most
-        crypto venues number trades consecutively), so a jump in it is a gap."""
-        trade_id = trade.trade_id
-        sequence = int(trade_id) if trade_id.isdigit() else None
-        await self.report(self.monitor.on_trade(trade, sequence))
+        """Check a trade and report what is wrong with it."""
+        await self.report(self.check_trade(trade))
 
     async def on_quote(self, quote: core.QuoteTick, sequence: int | None = None) -> None:
-        """Check a quote."""
-        await self.report(self.monitor.on_quote(quote, sequence))
+        """Check a quote and report what is wrong with it."""
+        await self.report(self.check_quote(quote, sequence))
+
+    def check_trade(self, trade: core.TradeTick) -> list[QualityIssue]:
+        """What is wrong with a trade, for :meth:`report`; a numeric trade id is the venue's
+        sequence (Binance and most crypto venues number trades consecutively), so a jump in
+        it is a gap."""
+        trade_id = trade.trade_id
+        sequence = int(trade_id) if trade_id.isdigit() else None
+        return self.monitor.on_trade(trade, sequence)
+
+    def check_quote(self, quote: core.QuoteTick, sequence: int | None = None) -> list[QualityIssue]:
+        """What is wrong with a quote, for :meth:`report`."""
+        return self.monitor.on_quote(quote, sequence)
 
     async def on_time(self, now: int) -> None:
         """Check every instrument for staleness at ``now`` (the clock of ``ts_init``)."""

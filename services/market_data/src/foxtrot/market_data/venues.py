@@ -30,8 +30,8 @@ from foxtrot.core.book import OrderBookDeltas
 from foxtrot.core.quality import QualityIssue, QualityIssueKind
 from foxtrot.market_data.adapters.binance import BinanceFeed, FeedGap, GapKind, LiveRecord
 from foxtrot.market_data.ingest import ALL
+from foxtrot.market_data.outbox import publishable
 from foxtrot.market_data.quality import QualityWatch
-from foxtrot.market_data.service import publishable
 
 __all__ = ["VenueFeeds"]
 

@@ -6,7 +6,7 @@ import logging
 
 from foxtrot.common import subjects
 from foxtrot.common.consumers import Consumers, Delivery
-from foxtrot.common.messages.v1 import Bar, SubmitOrder, TradeTick
+from foxtrot.common.messages.v1 import Bar, SubmitOrder, TradeBatch
 from foxtrot.common.publishing import Publisher, derived_id, now_ns
 from foxtrot.common.streams import COMMANDS, EVENTS, MARKET_DATA
 from foxtrot.core.identifiers import InstrumentId
@@ -46,8 +46,8 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
         )
         await publish(subjects.EXEC_SUBMIT_ORDER, approved, COMMANDS)
 
-    async def on_trade(trade: TradeTick, _: Delivery) -> None:
-        gate.on_price(InstrumentId.parse(trade.instrument_id), trade.price)
+    async def on_trades(batch: TradeBatch, _: Delivery) -> None:
+        gate.on_price(InstrumentId.parse(batch.instrument_id), batch.trades[-1].price)
 
     async def on_bar(bar: Bar, _: Delivery) -> None:
         gate.on_price(InstrumentId.parse(bar.instrument_id), bar.close)
@@ -60,6 +60,9 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
         handle=on_submit,
     )
     consumers.latest(
-        subjects.MD_ALL_TRADES, stream=MARKET_DATA, decode=TradeTick.from_json, handle=on_trade
+        subjects.MD_ALL_TRADE_BATCHES,
+        stream=MARKET_DATA,
+        decode=TradeBatch.from_json,
+        handle=on_trades,
     )
     consumers.latest(subjects.MD_ALL_BARS, stream=MARKET_DATA, decode=Bar.from_json, handle=on_bar)

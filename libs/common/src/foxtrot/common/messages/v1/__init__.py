@@ -18,7 +18,13 @@ from foxtrot.common.messages.v1.instruments import (
     InstrumentsReply,
     InstrumentView,
 )
-from foxtrot.common.messages.v1.market_data import Bar, QuoteTick, TradeTick
+from foxtrot.common.messages.v1.market_data import (
+    Bar,
+    BatchedTrade,
+    QuoteTick,
+    TradeBatch,
+    TradeTick,
+)
 from foxtrot.common.messages.v1.order_events import (
     ORDER_EVENT_ADAPTER,
     OrderAccepted,
@@ -70,6 +76,7 @@ __all__ = [
     "Bar",
     "BarsQuery",
     "BarsReply",
+    "BatchedTrade",
     "BookDelta",
     "CancelOrder",
     "DataQualityIssue",
@@ -109,6 +116,7 @@ __all__ = [
     "QueryFailed",
     "QuoteTick",
     "SubmitOrder",
+    "TradeBatch",
     "TradeTick",
     "new_envelope",
     "order_event_from_core",
@@ -117,6 +125,7 @@ __all__ = [
 
 MODELS: tuple[type[BaseModel], ...] = (
     TradeTick,
+    TradeBatch,
     QuoteTick,
     Bar,
     OrderBookDeltas,

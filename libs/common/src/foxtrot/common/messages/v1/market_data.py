@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from foxtrot.common.ids import trade_message_id
 from foxtrot.common.messages.v1.envelope import Message
 from foxtrot.common.messages.v1.types import (
     InstrumentIdStr,
@@ -18,7 +19,7 @@ from foxtrot.core.data import ohlc_inconsistency
 from foxtrot.core.enums import AggressorSide
 from foxtrot.core.identifiers import InstrumentId, TradeId
 
-__all__ = ["Bar", "QuoteTick", "TradeTick"]
+__all__ = ["Bar", "BatchedTrade", "QuoteTick", "TradeBatch", "TradeTick"]
 
 BarSpecStr = Field(
     pattern=r"^[1-9][0-9]*(s|m|h|d|t|v|q)$",
@@ -62,6 +63,69 @@ class TradeTick(Message):
             ts_init=tick.ts_init,
             **envelope,
         )
+
+
+class BatchedTrade(BaseModel):
+    """One trade in a :class:`TradeBatch`: a ``TradeTick`` without what the batch says once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    price: PositiveDecimalStr = Field(description="trade price")
+    size: PositiveDecimalStr = Field(description="traded quantity")
+    aggressor_side: AggressorSide = Field(description="side of the taker")
+    trade_id: str = Field(min_length=1, max_length=64, description="venue trade id")
+    ts_event: UnixNanos = Field(description="when the trade printed, UTC nanoseconds")
+    ts_init: UnixNanos = Field(description="when market data took it in, UTC nanoseconds")
+
+
+class TradeBatch(Message):
+    """Consecutive trades of one instrument, in order. Subject: md.v1.trades.{venue}.{symbol}.
+
+    Market data publishes every trade in a batch (one per instrument per read of its input,
+    so a quiet feed's batch holds one trade and a busy one's up to a thousand), and on
+    ``md.v1.trade.{venue}.{symbol}`` as well for the instruments configured to have per-tick
+    subjects. Each trade keeps its own message id (:meth:`ticks`), the one its per-tick
+    message carries: after a failover a survivor may publish a trade again in a batch cut
+    differently, and a consumer that needs each trade once drops it by that id.
+    """
+
+    type: Literal["TradeBatch"] = "TradeBatch"
+    instrument_id: InstrumentIdStr
+    trades: tuple[BatchedTrade, ...] = Field(min_length=1, description="in the venue's order")
+
+    def ticks(self) -> list[TradeTick]:
+        """The trades as the ``TradeTick`` messages of the per-tick subject."""
+        name = self.instrument_id
+        return [
+            TradeTick(
+                message_id=(message_id := trade_message_id(name, trade.trade_id)),
+                correlation_id=message_id,
+                instrument_id=name,
+                price=trade.price,
+                size=trade.size,
+                aggressor_side=trade.aggressor_side,
+                trade_id=trade.trade_id,
+                ts_event=trade.ts_event,
+                ts_init=trade.ts_init,
+            )
+            for trade in self.trades
+        ]
+
+    def to_core(self) -> list[core.TradeTick]:
+        """The domain's view of the trades."""
+        instrument_id = InstrumentId.parse(self.instrument_id)
+        return [
+            core.TradeTick(
+                instrument_id,
+                trade.price,
+                trade.size,
+                trade.aggressor_side,
+                TradeId(trade.trade_id),
+                trade.ts_event,
+                trade.ts_init,
+            )
+            for trade in self.trades
+        ]
 
 
 class QuoteTick(Message):
