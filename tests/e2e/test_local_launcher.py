@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nats
 import psutil
 import pytest
 
@@ -84,6 +86,8 @@ def test_launcher_serves_orders_and_ctrl_c_stops_every_process(tmp_path: Path) -
             time.sleep(0.5)
         assert orders
         assert all(o["status"] == "FILLED" for o in orders)
+        env_file = (state_dir / "nats.env").read_text()
+        assert asyncio.run(_ingest_with_the_written_urls(env_file)) == "7.5"
 
         running = _ours(state_dir, launcher.pid)
         names = " ".join(" ".join(p.cmdline()) for p in running)
@@ -130,3 +134,26 @@ def test_a_service_still_waiting_for_nats_stops_at_once_on_sigterm() -> None:
     finally:
         if service.poll() is None:
             service.kill()
+
+
+async def _ingest_with_the_written_urls(env_file: str) -> str:
+    """What the README does with nats.env: publish a trade as the ingest user, read it back
+    from its trade batch with the admin URL; the trade's price."""
+    urls = dict(
+        line.removeprefix("export ").replace("'", "").split("=", 1)
+        for line in env_file.splitlines()
+    )
+    reader, ingest = (
+        await nats.connect(urls["FOXTROT_NATS_URL"]),
+        await nats.connect(urls["FOXTROT_NATS_INGEST_URL"]),
+    )
+    try:
+        batches = await reader.subscribe("md.v1.trades.LOCAL.TEST")
+        await reader.flush()
+        trade = {"price": "7.5", "size": "1", "ts_event": time.time_ns(), "trade_id": "r1"}
+        await ingest.publish("md.v1.ingest.trade.LOCAL.TEST", json.dumps(trade).encode())
+        batch = json.loads((await batches.next_msg(timeout=20)).data)
+        return str(batch["trades"][0]["price"])
+    finally:
+        await reader.close()
+        await ingest.close()

@@ -66,6 +66,9 @@ def run(
         typer.echo(f"  PostgreSQL: {platform.database_url}")
         typer.echo(f"  logs:       {platform.log_dir}/")
         typer.echo(f"  try:        curl {gateway}/v1/orders ; curl {gateway}/v1/positions")
+        typer.echo(
+            f"  your tools: source {config.state_dir / 'nats.env'}   (NATS URLs; see README)"
+        )
         typer.echo("Ctrl-C stops everything.\n")
         while not stop.wait(15):
             dead = [name for name, child in platform.children.items() if not child.alive()]

@@ -98,9 +98,22 @@ class LocalPlatform:
         if not self.config.nats_url:
             self.nats = EmbeddedNats(state / "nats").start()
             self.nats_url = self.nats.url()
+        self._write_nats_env(state / "nats.env")
         if not self.config.database_url:
             self.postgres = EmbeddedPostgres(state / "postgres").start(fresh=self.config.fresh)
             self.database_url = self.postgres.url()
+
+    def _write_nats_env(self, path: Path) -> None:
+        """URLs for your own tools, to ``source``: ``FOXTROT_NATS_INGEST_URL`` (the ingest
+        user, which may only publish md.v1.ingest.*) and ``FOXTROT_NATS_URL`` (admin)."""
+        ingest = self.nats.url("ingest") if self.nats is not None else self.nats_url
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [
+            f"export FOXTROT_NATS_INGEST_URL='{ingest}'",
+            f"export FOXTROT_NATS_URL='{self.nats_url}'",
+        ]
+        path.write_text("\n".join(lines) + "\n")
+        path.chmod(0o600)
 
     def service_env(self, service: str) -> dict[str, str]:
         """The environment one service process gets."""
