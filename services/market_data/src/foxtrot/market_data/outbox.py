@@ -69,8 +69,8 @@ def publishable(record: Record, ts_init: int) -> tuple[str, Message]:
         key = f"book:{record.instrument_id}:{kind}:{record.sequence}"
         book = OrderBookDeltas.from_core(record, message_id=derived_id(RECORD_IDS, key))
         return subjects.book(record.instrument_id), book.model_copy(update={"ts_init": ts_init})
-    key = f"trade:{record.instrument_id}:{record.trade_id}"
-    trade = TradeTick.from_core(record, message_id=derived_id(RECORD_IDS, key))
+    message_id = trade_message_id(str(record.instrument_id), record.trade_id)
+    trade = TradeTick.from_core(record, message_id=message_id)
     return subjects.trade(record.instrument_id), trade.model_copy(update={"ts_init": ts_init})
 
 
@@ -139,7 +139,7 @@ class Outbox:
         self._ready: list[_Outgoing] = []
         self._open: dict[InstrumentId, _OpenBatch] = {}
         self._trades = 0
-        self._counts: dict[str, int] = {}
+        self._counts: dict[tuple[str, str], int] = {}  # published, by type and source
         self._trade_counter = PUBLISHED.labels("TradeTick", source)
 
     def trade(self, tick: core.TradeTick, instrument: str, traceparent: str | None) -> None:
@@ -173,7 +173,7 @@ class Outbox:
             self._seal(record.instrument_id, now)
         subject, message = publishable(record, now)
         self._ready.append((subject, message.to_json(), str(message.message_id), traceparent))
-        kind = f"{message.type}\0{source or self.source}"  # type: ignore[attr-defined]
+        kind = (message.type, source or self.source)  # type: ignore[attr-defined]
         self._counts[kind] = self._counts.get(kind, 0) + 1
 
     async def flush(self, now: int) -> None:
@@ -188,8 +188,7 @@ class Outbox:
             self._trade_counter.inc(self._trades)
             self._trades = 0
         if self._counts:
-            for kind, count in self._counts.items():
-                type_, source = kind.split("\0")
+            for (type_, source), count in self._counts.items():
                 PUBLISHED.labels(type_, source).inc(count)
             self._counts = {}
 

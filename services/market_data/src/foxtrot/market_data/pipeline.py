@@ -377,7 +377,6 @@ class PartitionWorker:
         self._stopping = asyncio.Event()
         self._saved_seq = self.seq
         self._counter = INGESTED.labels(name)
-        self._homes: dict[tuple[str, str], int] = {}
         self._routes: dict[str, Ingest] = {}
 
     async def run(self) -> None:
@@ -485,10 +484,8 @@ class PartitionWorker:
     def _check_partition(self, ingest: Ingest, subject: str) -> None:
         if ingest.partition != self.partition:
             raise MalformedMessage(subject, f"not on partition {self.partition}")
-        key = (ingest.venue, ingest.symbol)
-        home = self._homes.get(key)
-        if home is None:
-            home = self._homes[key] = subjects.ingest_partition_of(ingest.venue, ingest.symbol)
+        # Once per subject: the worker remembers the subjects that passed (_route).
+        home = subjects.ingest_partition_of(ingest.venue, ingest.symbol)
         if home != self.partition:
             raise MalformedMessage(
                 subject,
