@@ -1,7 +1,9 @@
 """Market data throughput: ticks per second through one market_data replica (ingest,
 validate, normalise, aggregate, publish) beside raw nats-py publish/subscribe of the same
-payloads, measured in the same run on the same NATS server: once with trades out in
-batches (the default), once with the per-tick subjects on as well.
+payloads, measured in the same run on the same NATS server: with one ingest message a
+trade, trades out in batches (the default) and with the per-tick subjects on as well; then
+with the trades sent in batches of 100 (IngestTrades on md.v1.ingest.trades.*), beside raw
+pub/sub of those batches too.
 
     make bench            # or: .venv/bin/python tests/bench/bench_market_data.py [N]
 
@@ -17,6 +19,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nats
@@ -35,11 +38,13 @@ TRADES = (
     / "tardis_binance-futures_BTCUSDT_trades_2020-02-22.csv"
 )
 INGEST = "md.v1.ingest.trade.BINANCE-FUTURES.BTCUSDT"
+INGEST_BATCHES = "md.v1.ingest.trades.BINANCE-FUTURES.BTCUSDT"
+INGEST_BATCH = 100  # trades per IngestTrades message
 BATCHES = "md.v1.trades.BINANCE-FUTURES.BTCUSDT"
 TICKS = "md.v1.trade.BINANCE-FUTURES.BTCUSDT"
 
 
-def payloads(count: int) -> list[bytes]:
+def trades(count: int) -> list[dict[str, object]]:
     """``count`` plain-JSON trades from the real Tardis file, in time order: past its end the
     file plays again, a file's length later, with fresh trade ids."""
     with TRADES.open(newline="") as handle:
@@ -50,21 +55,33 @@ def payloads(count: int) -> list[bytes]:
     for i in range(count):
         lap, row = divmod(i, len(rows))
         out.append(
-            json.dumps(
-                {
-                    "price": rows[row]["price"],
-                    "size": rows[row]["amount"],
-                    "ts_event": (int(rows[row]["timestamp"]) + lap * span_us) * 1000,
-                    "trade_id": f"b{i}",
-                    "aggressor_side": "BUYER" if rows[row]["side"] == "buy" else "SELLER",
-                }
-            ).encode()
+            {
+                "price": rows[row]["price"],
+                "size": rows[row]["amount"],
+                "ts_event": (int(rows[row]["timestamp"]) + lap * span_us) * 1000,
+                "trade_id": f"b{i}",
+                "aggressor_side": "BUYER" if rows[row]["side"] == "buy" else "SELLER",
+            }
         )
     return out
 
 
-async def raw_baseline(url: str, data: list[bytes]) -> float:
-    """Core NATS publish, subscribe and json.loads of the same payloads, in one process."""
+def one_a_message(rows: list[dict[str, object]]) -> list[bytes]:
+    """An IngestTrade message a trade (md.v1.ingest.trade.*)."""
+    return [json.dumps(row).encode() for row in rows]
+
+
+def in_batches(rows: list[dict[str, object]]) -> list[bytes]:
+    """IngestTrades messages of INGEST_BATCH trades each (md.v1.ingest.trades.*)."""
+    return [
+        json.dumps({"trades": rows[i : i + INGEST_BATCH]}).encode()
+        for i in range(0, len(rows), INGEST_BATCH)
+    ]
+
+
+async def raw_baseline(url: str, data: list[bytes], per_message: int = 1) -> float:
+    """Core NATS publish, subscribe and json.loads of the same payloads, in one process:
+    trades a second (``per_message`` in each)."""
     sub_client, pub_client = await nats.connect(url), await nats.connect(url)
     done = asyncio.Event()
     seen = 0
@@ -88,12 +105,15 @@ async def raw_baseline(url: str, data: list[bytes]) -> float:
     elapsed = time.perf_counter() - start
     await sub_client.close()
     await pub_client.close()
-    return len(data) / elapsed
+    return len(data) * per_message / elapsed
 
 
-async def through_market_data(url: str, data: list[bytes], per_tick: bool) -> float:
-    """Publish to md.v1.ingest.*, count the trades market_data publishes: in its batches on
-    md.v1.trades.*, or with ``per_tick`` one message a trade on md.v1.trade.*."""
+async def through_market_data(
+    url: str, data: list[bytes], count: int, per_tick: bool, batched: bool
+) -> float:
+    """Publish to md.v1.ingest.* (``batched``: IngestTrades), count the ``count`` trades
+    market_data publishes: in its batches on md.v1.trades.*, or with ``per_tick`` one
+    message a trade on md.v1.trade.*."""
     client = await nats.connect(url)
     done = asyncio.Event()
     seen = 0
@@ -101,22 +121,23 @@ async def through_market_data(url: str, data: list[bytes], per_tick: bool) -> fl
     async def on_batch(msg: Msg) -> None:
         nonlocal seen
         seen += len(json.loads(msg.data)["trades"])
-        if seen >= len(data):
+        if seen >= count:
             done.set()
 
     async def on_tick(msg: Msg) -> None:
         nonlocal seen
         json.loads(msg.data)
         seen += 1
-        if seen >= len(data):
+        if seen >= count:
             done.set()
 
     subject, callback = (TICKS, on_tick) if per_tick else (BATCHES, on_batch)
     await client.subscribe(subject, cb=callback, pending_msgs_limit=-1, pending_bytes_limit=-1)
     await client.flush()
     start = time.perf_counter()
+    ingest = INGEST_BATCHES if batched else INGEST
     for payload in data:
-        await client.publish(INGEST, payload)
+        await client.publish(ingest, payload)
     await client.flush()
     try:
         await asyncio.wait_for(done.wait(), 600)
@@ -126,9 +147,21 @@ async def through_market_data(url: str, data: list[bytes], per_tick: bool) -> fl
     return seen / elapsed
 
 
-def measure(data: list[bytes], per_tick: bool) -> tuple[float, float, float]:
-    """Raw msg/s, then ticks/s through a fresh replica and its CPU seconds per tick, on a
-    fresh nats-server."""
+@dataclass(frozen=True)
+class Run:
+    """One measurement: raw pub/sub of one trade a message (and of the batches sent, when
+    batched), then ticks/s through a fresh replica and its CPU per tick."""
+
+    raw: float
+    raw_batches: float | None
+    ticks: float
+    cpu_per_tick: float
+
+
+def measure(rows: list[dict[str, object]], per_tick: bool, batched: bool) -> Run:
+    """On a fresh nats-server and replica."""
+    single = one_a_message(rows)
+    data = in_batches(rows) if batched else single
     with tempfile.TemporaryDirectory() as tmp:
         server = EmbeddedNats(Path(tmp) / "nats", with_auth=False).start()
         url = server.url()
@@ -150,40 +183,51 @@ def measure(data: list[bytes], per_tick: bool) -> tuple[float, float, float]:
         )
         try:
             wait_for_port(port, 60, child=service)
-            raw = asyncio.run(raw_baseline(url, data))
+            raw = asyncio.run(raw_baseline(url, single))
+            raw_batches = asyncio.run(raw_baseline(url, data, INGEST_BATCH)) if batched else None
             replica = psutil.Process(service.pid)
             before = replica.cpu_times()
-            ticks = asyncio.run(through_market_data(url, data, per_tick))
+            ticks = asyncio.run(through_market_data(url, data, len(rows), per_tick, batched))
             after = replica.cpu_times()
             cpu = (after.user + after.system) - (before.user + before.system)
         finally:
             service.stop()
             server.stop()
-    return raw, ticks, cpu / len(data)
+    return Run(raw, raw_batches, ticks, cpu / len(rows))
 
 
 def main(count: int) -> None:
     if not TRADES.exists():
         sys.exit(f"needs {TRADES}")
-    data = payloads(count)
+    rows = trades(count)
     print(f"market data throughput, {count:,} real BTCUSDT trades, one replica, 2 cores")
-    for per_tick in (False, True):
-        raw, ticks, cpu = measure(data, per_tick)
-        ratio = ticks / raw
+    for per_tick, batched in ((False, False), (True, False), (False, True)):
+        run = measure(rows, per_tick, batched)
+        ratio = run.ticks / run.raw
+        source = f"in: IngestTrades of {INGEST_BATCH}" if batched else "in: one IngestTrade a trade"
         out = "per-tick subjects too (FOXTROT_TICK_SUBJECTS=*)" if per_tick else "trade batches"
-        print(f"  out: {out}")
-        print(f"    raw nats-py pub/sub + json.loads : {raw:>10,.0f} msg/s   (baseline, same run)")
+        print(f"  {source}; out: {out}")
         print(
-            f"    through market_data              : {ticks:>10,.0f} ticks/s ({ratio:.1%} of raw)"
+            f"    raw nats-py pub/sub + json.loads : {run.raw:>10,.0f} msg/s   "
+            "(one trade a message; baseline, same run)"
+        )
+        if run.raw_batches is not None:
+            print(
+                f"    raw pub/sub of the same batches  : {run.raw_batches:>10,.0f} trades/s "
+                f"(market_data gets {run.ticks / run.raw_batches:.1%} of it)"
+            )
+        print(
+            f"    through market_data              : {run.ticks:>10,.0f} ticks/s "
+            f"({ratio:.1%} of raw)"
         )
         print(
-            f"    market_data CPU per tick         : {cpu * 1e6:>10.1f} us      "
+            f"    market_data CPU per tick         : {run.cpu_per_tick * 1e6:>10.1f} us      "
             "(validate, check, 1m bars, quality, publish)"
         )
         if not per_tick:
             print(
                 f"    targets: >= 50% of raw [{'met' if ratio >= 0.5 else 'NOT met'}], "
-                f">= 50,000 ticks/s [{'met' if ticks >= 50_000 else 'NOT met'}]"
+                f">= 50,000 ticks/s [{'met' if run.ticks >= 50_000 else 'NOT met'}]"
             )
 
 

@@ -14,6 +14,7 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
+from nats.js.api import DeliverPolicy
 
 from foxtrot.common.local.platform import SERVICES, LocalPlatform
 from foxtrot.common.testkit.infrastructure import Infrastructure
@@ -190,3 +191,39 @@ async def test_a_gap_in_ingested_trade_ids_is_published_and_shown_by_the_gateway
     assert status["status"] == "DEGRADED"
     assert status["counts"]["SEQUENCE_GAP"] == 1
     assert status["trades"] == 4
+
+
+async def test_a_batch_from_a_bare_nats_client_goes_on_and_its_bad_row_is_dead_lettered(
+    platform: LocalPlatform, infrastructure: Infrastructure
+) -> None:
+    rows = [
+        {"price": "0.61", "size": "100", "ts_event": 1_700_000_000_000_000_000, "trade_id": "x1"},
+        {"price": "-0.61", "size": "100", "ts_event": 1_700_000_000_000_000_001, "trade_id": "x2"},
+        {"price": "0.62", "size": "50", "ts_event": 1_700_000_000_000_000_002, "trade_id": "x3"},
+    ]
+    client = await nats.connect(infrastructure.nats_url)
+    try:
+        out = await client.subscribe("md.v1.trades.BINANCE.XRPUSDT")
+        letters = await client.jetstream().subscribe(
+            "dlq.v1.market_data",
+            stream="FOXTROT_DLQ",
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.NEW,
+        )
+        await client.publish(
+            "md.v1.ingest.trades.BINANCE.XRPUSDT",
+            json.dumps({"trades": rows}).encode(),
+            headers={"Nats-Msg-Id": "xrp-batch-1"},
+        )
+        batch = json.loads((await out.next_msg(timeout=10)).data)
+        letter = await letters.next_msg(timeout=10)
+    finally:
+        await client.close()
+    assert batch["type"] == "TradeBatch"
+    assert [t["trade_id"] for t in batch["trades"]] == ["x1", "x3"]
+    assert json.loads(letter.data) == rows[1]  # the row as it was sent, to fix and send again
+    headers = letter.headers or {}
+    assert headers["Foxtrot-Source-Subject"] == "md.v1.ingest.trades.BINANCE.XRPUSDT"
+    assert headers["Foxtrot-Dead-Letter-Reason"] == (
+        "trades[1]: price: Input should be greater than 0"
+    )

@@ -1,17 +1,26 @@
-"""``ingest_trade``, the hot path's reading of an ingest trade, gives the model's answers."""
+"""``ingest_trade`` and ``ingest_trades``, the hot path's reading of ingest trades, give the
+model's answers."""
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from foxtrot.common.messages.v1 import IngestTrade
-from foxtrot.common.messages.v1.ingest import ingest_trade
+from foxtrot.common.messages.v1.ingest import (
+    MAX_INGEST_TRADES,
+    RefusedRow,
+    ingest_trade,
+    ingest_trades,
+)
+from foxtrot.core.enums import AggressorSide
 
 _decimals = st.one_of(
     st.decimals(allow_nan=False, allow_infinity=False, places=6).map(lambda d: format(d, "f")),
@@ -89,3 +98,70 @@ def test_ingest_trade_answers_as_the_model_does(data: bytes) -> None:
 def test_ingest_trade_raises_the_models_error() -> None:
     with pytest.raises(ValidationError, match="IngestTrade"):
         ingest_trade(b'{"price": 1.5, "size": "1", "ts_event": 1, "trade_id": "1"}')
+
+
+# --- batches (IngestTrades) -------------------------------------------------------------------
+
+
+def _json_object(data: bytes) -> bool:
+    """Whether a row is a JSON object to pydantic (a batch row can be wrong, not its JSON:
+    that makes the whole message malformed)."""
+    try:
+        return isinstance(from_json(data), dict) and data.startswith(b"{")
+    except ValueError:
+        return False
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
+    """A batch of rows, each valid or not as :func:`trades` makes them, and the rows alone."""
+    rows = [draw(trades().filter(_json_object)) for _ in range(draw(st.integers(1, 6)))]
+    return b'{"trades":[' + b",".join(rows) + b"]}", rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(batches())
+def test_each_batch_row_gets_the_answer_it_would_get_alone(
+    batch: tuple[bytes, list[bytes]],
+) -> None:
+    data, rows = batch
+    answers = ingest_trades(data)
+    assert len(answers) == len(rows)
+    for index, (answer, row) in enumerate(zip(answers, rows, strict=True)):
+        alone = _model(row)
+        if alone is None:
+            assert isinstance(answer, RefusedRow)
+            assert answer.index == index
+            assert answer.reason.startswith(f"trades[{index}]: ")
+        else:
+            assert answer == alone
+            assert [type(v) for v in answer] == [type(v) for v in alone]
+
+
+def test_a_refused_row_says_which_field_and_keeps_the_row() -> None:
+    good = {"price": "1.5", "size": "2", "ts_event": 5, "trade_id": "a"}
+    data = json.dumps({"trades": [good, {**good, "price": "-1"}, good]}).encode()
+    first, refused, last = ingest_trades(data)
+    assert first == last == (Decimal("1.5"), Decimal("2"), AggressorSide.NO_AGGRESSOR, "a", 5)
+    assert isinstance(refused, RefusedRow)
+    assert refused.index == 1
+    assert refused.reason == "trades[1]: price: Input should be greater than 0"
+    assert json.loads(refused.row) == {**good, "price": "-1"}  # as it was sent
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"[]",
+        b'{"trades": []}',
+        b'{"trades": 5}',
+        b'{"trades": [{}], "extra": 1}',
+        b'{"trade": [{}]}',
+        b"not json",
+        json.dumps({"trades": [{}] * (MAX_INGEST_TRADES + 1)}).encode(),
+    ],
+)
+def test_a_message_that_is_not_a_batch_raises_the_models_error(data: bytes) -> None:
+    with pytest.raises(ValidationError, match="IngestTrades"):
+        ingest_trades(data)

@@ -271,6 +271,62 @@ async def test_off_instrument_rules_is_refused_with_the_reason() -> None:
     assert emit.out == []
 
 
+BATCH_SUBJECT = "md.v1.ingest.trades.BINANCE.BTCUSDT"
+
+
+def batch(*rows: bytes) -> bytes:
+    return b'{"trades":[' + b",".join(rows) + b"]}"
+
+
+async def test_a_batch_of_trades_publishes_what_the_trades_one_by_one_do() -> None:
+    rows = [trade(T0 + i * 20 * S, str(9680 + i), str(i)) for i in range(7)]
+    alone, alone_out = normaliser()
+    for row in rows:
+        alone.trade(parse_ingest(SUBJECT), SUBJECT, row, T0 + 10 * MINUTE, None)
+    await alone.flush(T0 + 10 * MINUTE)
+    batched, batched_out = normaliser()
+    refused = batched.trades(
+        parse_ingest(BATCH_SUBJECT), BATCH_SUBJECT, batch(*rows), T0 + 10 * MINUTE, None
+    )
+    await batched.flush(T0 + 10 * MINUTE)
+    assert refused == []
+    assert [(o.subject, o.payload) for o in batched_out.out] == [
+        (o.subject, o.payload) for o in alone_out.out
+    ]
+    assert len(batched_out.on("md.v1.bar.")) == 2
+
+
+async def test_a_batchs_bad_rows_are_refused_alone_and_the_rest_go_on() -> None:
+    def rules(record: object) -> str | None:
+        return "price off tick 0.5" if getattr(record, "price", None) == Decimal("3.3") else None
+
+    emit = Recorder()
+    n = Normaliser(Outbox(emit), None, None, BarClock(), check=rules)
+    data = batch(
+        trade(T0, "1", "a"), trade(T0, "-1", "b"), trade(T0, "3.3", "c"), trade(T0, "4", "d")
+    )
+    refused = n.trades(parse_ingest(BATCH_SUBJECT), BATCH_SUBJECT, data, T0, None)
+    await n.flush(T0)
+    assert [(r.index, r.reason) for r in refused] == [
+        (1, "trades[1]: price: Input should be greater than 0"),
+        (2, "trades[2]: off the instrument's rules: price off tick 0.5"),
+    ]
+    assert [json.loads(r.row)["trade_id"] for r in refused] == ["b", "c"]
+    (out,) = emit.on("md.v1.trades.")
+    assert [t.trade_id for t in TradeBatch.from_json(out.payload).trades] == ["a", "d"]
+
+
+@pytest.mark.parametrize("data", [b"not json", b'{"trades": []}', b"[]", trade(T0)])
+async def test_a_message_that_is_no_batch_is_malformed_and_publishes_nothing(
+    data: bytes,
+) -> None:
+    n, emit = normaliser()
+    with pytest.raises(MalformedMessage, match="IngestTrades"):
+        n.trades(parse_ingest(BATCH_SUBJECT), BATCH_SUBJECT, data, T0, None)
+    await n.flush(T0)
+    assert emit.out == []
+
+
 async def test_an_ingested_bar_is_republished_with_its_spec() -> None:
     n, emit = normaliser()
     subject = "md.v1.ingest.bar.FTX.BTC-PERP.1m"

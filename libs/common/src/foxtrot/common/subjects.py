@@ -21,6 +21,7 @@ __all__ = [
     "INGEST_PARTITIONS",
     "INGEST_QUOTES",
     "INGEST_TRADES",
+    "INGEST_TRADE_BATCHES",
     "MD_ALL_BARS",
     "MD_ALL_INSTRUMENTS",
     "MD_ALL_TRADES",
@@ -46,6 +47,7 @@ __all__ = [
     "ingest_partition_of",
     "ingest_quote",
     "ingest_trade",
+    "ingest_trades",
     "instrument",
     "order_events",
     "position_events",
@@ -90,6 +92,11 @@ def quality(instrument_id: InstrumentId) -> str:
 def instrument(instrument_id: InstrumentId) -> str:
     """Trading rules of one instrument: ``md.v1.instrument.{venue}.{symbol}``."""
     return f"md.v1.instrument.{instrument_id.venue}.{instrument_id.symbol}"
+
+
+def ingest_trades(instrument_id: InstrumentId) -> str:
+    """Where external publishers send batches of one instrument's trades (IngestTrades)."""
+    return f"md.v1.ingest.trades.{instrument_id.venue}.{instrument_id.symbol}"
 
 
 def ingest_quote(instrument_id: InstrumentId) -> str:
@@ -177,6 +184,7 @@ MD_ALL_TRADE_BATCHES: Final = "md.v1.trades.*.*"
 MD_ALL_BARS: Final = "md.v1.bar.*.*.*"
 MD_ALL_INSTRUMENTS: Final = "md.v1.instrument.*.*"
 INGEST_TRADES: Final = "md.v1.ingest.trade.*.*"
+INGEST_TRADE_BATCHES: Final = "md.v1.ingest.trades.*.*"
 INGEST_QUOTES: Final = "md.v1.ingest.quote.*.*"
 INGEST_BARS: Final = "md.v1.ingest.bar.*.*.*"
 INGEST_INSTRUMENTS: Final = "md.v1.ingest.instrument.*.*"

@@ -71,6 +71,7 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
     # Read by the partition workers (ingest.py), not by FastStream; listed for /subscriptions.
     runtime.consumers.patterns += [
         subjects.INGEST_TRADES,
+        subjects.INGEST_TRADE_BATCHES,
         subjects.INGEST_QUOTES,
         subjects.INGEST_BARS,
         subjects.INGEST_INSTRUMENTS,

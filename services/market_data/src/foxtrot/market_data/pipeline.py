@@ -49,8 +49,13 @@ from pydantic import ValidationError
 from foxtrot.common import subjects
 from foxtrot.common.dead_letters import DeadLetterKind, DeadLetters
 from foxtrot.common.errors import MalformedMessage
-from foxtrot.common.messages.v1 import IngestBar, IngestInstrument, IngestQuote
-from foxtrot.common.messages.v1.ingest import ingest_trade
+from foxtrot.common.messages.v1 import IngestBar, IngestInstrument, IngestQuote, IngestTrade
+from foxtrot.common.messages.v1.ingest import (
+    IngestTradeFields,
+    RefusedRow,
+    ingest_trade,
+    ingest_trades,
+)
 from foxtrot.common.streams import MD_INGEST
 from foxtrot.core import data as core
 from foxtrot.core.bar_spec import BarSpec
@@ -81,6 +86,7 @@ _MAX_ROUTES: Final = 10_000
 # Dead letters are counted by the subscription they came in on, as FastStream's are.
 _SUBSCRIPTIONS: Final = {
     "trade": subjects.INGEST_TRADES,
+    "trades": subjects.INGEST_TRADE_BATCHES,
     "quote": subjects.INGEST_QUOTES,
     "bar": subjects.INGEST_BARS,
     "instrument": subjects.INGEST_INSTRUMENTS,
@@ -179,13 +185,54 @@ class Normaliser:
         """
         instrument_id, name = self.instrument(subject, ingest.venue, ingest.symbol)
         try:
-            price, size, side, trade_id, ts_event = ingest_trade(data)
+            fields = ingest_trade(data)
+        except ValidationError as exc:
+            raise MalformedMessage(subject, str(exc)) from exc
+        problem = self._add_trade(instrument_id, name, fields, now, traceparent)
+        if problem is not None:
+            raise MalformedMessage(subject, problem)
+
+    def trades(
+        self, ingest: Ingest, subject: str, data: bytes, now: int, traceparent: str | None
+    ) -> list[RefusedRow]:
+        """A batch of trades (``IngestTrades``), each as :meth:`trade` takes one; returns
+        the rows refused, for the dead-letter subject. MalformedMessage when the message
+        is not a batch of trades at all."""
+        instrument_id, name = self.instrument(subject, ingest.venue, ingest.symbol)
+        try:
+            rows = ingest_trades(data)
+        except ValidationError as exc:
+            raise MalformedMessage(subject, str(exc)) from exc
+        refused: list[RefusedRow] = []
+        for index, row in enumerate(rows):
+            if isinstance(row, RefusedRow):
+                refused.append(row)
+                continue
+            problem = self._add_trade(instrument_id, name, row, now, traceparent)
+            if problem is not None:
+                refused.append(RefusedRow(index, _trade_json(row), f"trades[{index}]: {problem}"))
+        return refused
+
+    def _add_trade(
+        self,
+        instrument_id: InstrumentId,
+        name: str,
+        fields: IngestTradeFields,
+        now: int,
+        traceparent: str | None,
+    ) -> str | None:
+        """Check a validated trade, add it to the outbox and feed it to the quality rules
+        and the bars; or say why it is refused (nothing changes then)."""
+        price, size, side, trade_id, ts_event = fields
+        try:
             tick = core.TradeTick(
                 instrument_id, price, size, side, TradeId(trade_id), ts_event, now
             )
-        except (ValidationError, DomainError) as exc:
-            raise MalformedMessage(subject, str(exc)) from exc
-        self._refuse_if_off_rules(subject, tick)
+        except DomainError as exc:
+            return str(exc)
+        problem = self.check(tick) if self.check is not None else None
+        if problem is not None:
+            return f"off the instrument's rules: {problem}"
         self.out.trade(tick, name, traceparent)
         self._saw(instrument_id, tick.ts_event, now)
         if self.quality is not None:
@@ -195,6 +242,7 @@ class Normaliser:
         if self.bars is not None:
             for bar in self.bars.on_trade(tick):
                 self._publish(bar, now, traceparent, "aggregated")
+        return None
 
     def quote(
         self, ingest: Ingest, subject: str, data: bytes, now: int, traceparent: str | None
@@ -339,6 +387,15 @@ class Normaliser:
         self.out.record(record, now, traceparent, source)
 
 
+def _trade_json(fields: IngestTradeFields) -> bytes:
+    """A refused batch row, as the ``IngestTrade`` JSON to publish again once fixed."""
+    price, size, side, trade_id, ts_event = fields
+    trade = IngestTrade(
+        price=price, size=size, aggressor_side=side, trade_id=trade_id, ts_event=ts_event
+    )
+    return trade.model_dump_json().encode()
+
+
 Checkpoint = Callable[[dict[str, object]], Awaitable[None]]
 
 
@@ -440,6 +497,10 @@ class PartitionWorker:
                     kind = ingest.kind
                     if kind == "trade":
                         normaliser.trade(ingest, subject, msg.data, now, traceparent)
+                    elif kind == "trades":
+                        refused = normaliser.trades(ingest, subject, msg.data, now, traceparent)
+                        if refused:
+                            await self._refuse_rows(msg, refused)
                     elif kind == "quote":
                         normaliser.quote(ingest, subject, msg.data, now, traceparent)
                     elif kind == "bar":
@@ -480,6 +541,25 @@ class PartitionWorker:
             reason=str(exc),
             headers=msg.headers,
         )
+
+    async def _refuse_rows(self, msg: Msg, rows: list[RefusedRow]) -> None:
+        """Dead-letter the refused rows of a trade batch, each alone, as an IngestTrade."""
+        headers = msg.headers or {}
+        message_id = headers.get("Nats-Msg-Id")
+        for row in rows:
+            REFUSED.labels("malformed").inc()
+            await self.dead_letters.send(
+                data=row.row,
+                source_subject=published_subject(msg.subject),
+                subscription=subjects.INGEST_TRADE_BATCHES,
+                kind=DeadLetterKind.MALFORMED,
+                reason=row.reason,
+                headers=(
+                    {**headers, "Nats-Msg-Id": f"{message_id}:trades[{row.index}]"}
+                    if message_id
+                    else headers
+                ),
+            )
 
     def _check_partition(self, ingest: Ingest, subject: str) -> None:
         if ingest.partition != self.partition:

@@ -11,6 +11,7 @@ from foxtrot.common.messages.v1.ingest import (
     IngestInstrument,
     IngestQuote,
     IngestTrade,
+    IngestTrades,
 )
 from foxtrot.common.messages.v1.instruments import (
     Instrument,
@@ -85,6 +86,7 @@ __all__ = [
     "IngestInstrument",
     "IngestQuote",
     "IngestTrade",
+    "IngestTrades",
     "Instrument",
     "InstrumentQuality",
     "InstrumentView",
@@ -130,6 +132,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     Bar,
     OrderBookDeltas,
     IngestTrade,
+    IngestTrades,
     IngestQuote,
     IngestBar,
     SubmitOrder,
