@@ -12,12 +12,18 @@ from foxtrot.core.errors import InvalidOrderTransition
 from foxtrot.core.events import (
     OrderAccepted,
     OrderCanceled,
+    OrderCancelRejected,
     OrderDenied,
     OrderEvent,
     OrderExpired,
     OrderFilled,
+    OrderModifyRejected,
+    OrderPendingCancel,
+    OrderPendingUpdate,
     OrderRejected,
     OrderSubmitted,
+    OrderTriggered,
+    OrderUpdated,
 )
 from foxtrot.core.identifiers import (
     AccountId,
@@ -260,3 +266,103 @@ def test_terminal_order_refuses_every_further_event(status: OrderStatus, event: 
     with pytest.raises(InvalidOrderTransition):
         order.apply(event)
     assert order.status is status
+
+
+# --- modify, cancel and trigger requests -----------------------------------------------
+
+
+def pending_update() -> OrderPendingUpdate:
+    return OrderPendingUpdate(**_common(CID))
+
+
+def pending_cancel() -> OrderPendingCancel:
+    return OrderPendingCancel(**_common(CID))
+
+
+def updated(**fields: Any) -> OrderUpdated:
+    changes: dict[str, Any] = {k: Decimal(v) for k, v in fields.items()}
+    return OrderUpdated(**_common(CID), **changes)
+
+
+def modify_rejected() -> OrderModifyRejected:
+    return OrderModifyRejected(**_common(CID), reason_code="X", reason="no")
+
+
+def cancel_rejected() -> OrderCancelRejected:
+    return OrderCancelRejected(**_common(CID), reason_code="X", reason="too late")
+
+
+def test_a_modify_goes_pending_and_the_update_returns_the_order_to_work() -> None:
+    order = order_after(submitted(), accepted(), filled(1), pending_update())
+    assert (order.status, order.working_status) == (
+        OrderStatus.PENDING_UPDATE,
+        OrderStatus.PARTIALLY_FILLED,
+    )
+    order.apply(updated(quantity=6, price="99.5"))
+    assert (order.status, order.working_status) == (OrderStatus.PARTIALLY_FILLED, None)
+    assert (order.spec.quantity, order.spec.price, order.leaves_qty) == (
+        Decimal(6),
+        Decimal("99.5"),
+        Decimal(5),
+    )
+
+
+def test_a_refused_modify_or_cancel_returns_the_order_to_the_state_it_worked_in() -> None:
+    order = order_after(submitted(), accepted(), pending_update(), modify_rejected())
+    assert order.status is OrderStatus.ACCEPTED
+    order.apply(pending_cancel())
+    order.apply(cancel_rejected())
+    assert (order.status, order.working_status) == (OrderStatus.ACCEPTED, None)
+
+
+def test_a_fill_while_a_cancel_is_pending_keeps_it_pending_over_the_partial_fill() -> None:
+    order = order_after(submitted(), accepted(), pending_cancel(), filled(1))
+    assert (order.status, order.working_status) == (
+        OrderStatus.PENDING_CANCEL,
+        OrderStatus.PARTIALLY_FILLED,
+    )
+    order.apply(cancel_rejected())
+    assert order.status is OrderStatus.PARTIALLY_FILLED
+    order.apply(pending_cancel())
+    order.apply(filled(3))  # the rest filled before the cancel got there
+    assert (order.status, order.working_status) == (OrderStatus.FILLED, None)
+    late = cancel_rejected()
+    with pytest.raises(InvalidOrderTransition, match="not allowed in state FILLED"):
+        order.apply(late)
+
+
+def test_a_late_refusal_of_a_request_already_overtaken_changes_nothing() -> None:
+    order = order_after(submitted(), accepted(), pending_update(), updated(price=101))
+    order.apply(modify_rejected())  # the venue's answer to an earlier modify, say
+    assert order.status is OrderStatus.ACCEPTED
+    assert isinstance(order.events[-1], OrderModifyRejected)
+
+
+def test_an_update_may_not_cut_the_quantity_to_what_has_filled() -> None:
+    order = order_after(submitted(), accepted(), filled(2))
+    with pytest.raises(InvalidOrderTransition, match="must exceed the 2 already filled"):
+        order.apply(updated(quantity=2))
+    with pytest.raises(InvalidOrderTransition, match="price must be positive"):
+        order.apply(updated(price=0))
+    assert (order.spec.quantity, order.spec.price, len(order.events)) == (
+        Decimal(4),
+        Decimal(100),
+        3,
+    )
+
+
+def test_a_stop_limit_triggers_and_then_works_as_a_limit_order() -> None:
+    order = Order(
+        spec(order_type=OrderType.STOP_LIMIT, trigger_price=Decimal(101), price=Decimal(102))
+    )
+    for event in (submitted(), accepted(), OrderTriggered(**_common(CID)), filled(4, 102)):
+        order.apply(event)
+    assert [type(e).__name__ for e in order.events][2:] == ["OrderTriggered", "OrderFilled"]
+    assert order.status is OrderStatus.FILLED
+
+
+def test_an_order_without_a_trigger_cannot_be_triggered() -> None:
+    order = order_after(submitted(), accepted())
+    with pytest.raises(InvalidOrderTransition, match="a LIMIT order has no trigger"):
+        order.apply(OrderTriggered(**_common(CID)))
+    assert order.status is OrderStatus.ACCEPTED

@@ -16,13 +16,19 @@ from foxtrot.core.identifiers import (
 
 __all__ = [
     "OrderAccepted",
+    "OrderCancelRejected",
     "OrderCanceled",
     "OrderDenied",
     "OrderEvent",
     "OrderExpired",
     "OrderFilled",
+    "OrderModifyRejected",
+    "OrderPendingCancel",
+    "OrderPendingUpdate",
     "OrderRejected",
     "OrderSubmitted",
+    "OrderTriggered",
+    "OrderUpdated",
 ]
 
 
@@ -35,11 +41,14 @@ class _OrderEventBase:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OrderDenied(_OrderEventBase):
-    """Risk refused the order before it reached a venue."""
-
+class _Refusal(_OrderEventBase):
     reason_code: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderDenied(_Refusal):
+    """Risk refused the order before it reached a venue."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,11 +64,44 @@ class OrderAccepted(_OrderEventBase):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OrderRejected(_OrderEventBase):
+class OrderRejected(_Refusal):
     """The venue refused the order."""
 
-    reason_code: str
-    reason: str
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderPendingUpdate(_OrderEventBase):
+    """Execution sent the venue a request to modify the working order."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderPendingCancel(_OrderEventBase):
+    """Execution sent the venue a request to cancel the working order."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderUpdated(_OrderEventBase):
+    """The venue (or the local emulator) changed the working order's quantity or prices;
+    a field that is None stays as it was."""
+
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderModifyRejected(_Refusal):
+    """The venue refused a modify request; the order works on unchanged."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCancelRejected(_Refusal):
+    """The venue refused a cancel request (it had filled already, say)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderTriggered(_OrderEventBase):
+    """A stop-limit, limit-if-touched or trailing-stop-limit order's trigger price was
+    reached: it now works as a limit order."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +133,12 @@ OrderEvent = (
     | OrderSubmitted
     | OrderAccepted
     | OrderRejected
+    | OrderPendingUpdate
+    | OrderPendingCancel
+    | OrderUpdated
+    | OrderModifyRejected
+    | OrderCancelRejected
+    | OrderTriggered
     | OrderCanceled
     | OrderExpired
     | OrderFilled

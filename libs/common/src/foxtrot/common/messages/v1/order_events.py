@@ -19,13 +19,19 @@ from foxtrot.core.enums import LiquiditySide, OrderSide
 __all__ = [
     "ORDER_EVENT_ADAPTER",
     "OrderAccepted",
+    "OrderCancelRejected",
     "OrderCanceled",
     "OrderDenied",
     "OrderEvent",
     "OrderExpired",
     "OrderFilled",
+    "OrderModifyRejected",
+    "OrderPendingCancel",
+    "OrderPendingUpdate",
     "OrderRejected",
     "OrderSubmitted",
+    "OrderTriggered",
+    "OrderUpdated",
     "order_event_from_core",
 ]
 
@@ -36,12 +42,15 @@ class _OrderEvent(Message):
     instrument_id: InstrumentIdStr
 
 
-class OrderDenied(_OrderEvent):
+class _Refusal(_OrderEvent):
+    reason_code: str = Field(description="stable code, e.g. MAX_ORDER_NOTIONAL")
+    reason: str = Field(description="what was expected and what was found")
+
+
+class OrderDenied(_Refusal):
     """Risk refused the order; it never reached a venue."""
 
     type: Literal["OrderDenied"] = "OrderDenied"
-    reason_code: str = Field(description="stable code, e.g. MAX_ORDER_NOTIONAL")
-    reason: str = Field(description="what was expected and what was found")
 
 
 class OrderSubmitted(_OrderEvent):
@@ -57,12 +66,50 @@ class OrderAccepted(_OrderEvent):
     venue_order_id: str
 
 
-class OrderRejected(_OrderEvent):
+class OrderRejected(_Refusal):
     """The venue refused the order."""
 
     type: Literal["OrderRejected"] = "OrderRejected"
-    reason_code: str
-    reason: str
+
+
+class OrderPendingUpdate(_OrderEvent):
+    """Execution sent the venue a request to modify the working order."""
+
+    type: Literal["OrderPendingUpdate"] = "OrderPendingUpdate"
+
+
+class OrderPendingCancel(_OrderEvent):
+    """Execution sent the venue a request to cancel the working order."""
+
+    type: Literal["OrderPendingCancel"] = "OrderPendingCancel"
+
+
+class OrderUpdated(_OrderEvent):
+    """The working order's quantity or prices changed; a null field did not change."""
+
+    type: Literal["OrderUpdated"] = "OrderUpdated"
+    quantity: PositiveDecimalStr | None = None
+    price: PositiveDecimalStr | None = None
+    trigger_price: PositiveDecimalStr | None = None
+
+
+class OrderModifyRejected(_Refusal):
+    """The venue refused a modify request; the order works on unchanged."""
+
+    type: Literal["OrderModifyRejected"] = "OrderModifyRejected"
+
+
+class OrderCancelRejected(_Refusal):
+    """The venue refused a cancel request (the order had filled already, say)."""
+
+    type: Literal["OrderCancelRejected"] = "OrderCancelRejected"
+
+
+class OrderTriggered(_OrderEvent):
+    """The order's trigger price was reached; a stop-limit, limit-if-touched or trailing
+    stop-limit order now works as a limit order."""
+
+    type: Literal["OrderTriggered"] = "OrderTriggered"
 
 
 class OrderCanceled(_OrderEvent):
@@ -96,6 +143,12 @@ OrderEvent = Annotated[
     | OrderSubmitted
     | OrderAccepted
     | OrderRejected
+    | OrderPendingUpdate
+    | OrderPendingCancel
+    | OrderUpdated
+    | OrderModifyRejected
+    | OrderCancelRejected
+    | OrderTriggered
     | OrderCanceled
     | OrderExpired
     | OrderFilled,
@@ -108,6 +161,12 @@ _FROM_CORE: dict[type[core.OrderEvent], type[_OrderEvent]] = {
     core.OrderSubmitted: OrderSubmitted,
     core.OrderAccepted: OrderAccepted,
     core.OrderRejected: OrderRejected,
+    core.OrderPendingUpdate: OrderPendingUpdate,
+    core.OrderPendingCancel: OrderPendingCancel,
+    core.OrderUpdated: OrderUpdated,
+    core.OrderModifyRejected: OrderModifyRejected,
+    core.OrderCancelRejected: OrderCancelRejected,
+    core.OrderTriggered: OrderTriggered,
     core.OrderCanceled: OrderCanceled,
     core.OrderExpired: OrderExpired,
     core.OrderFilled: OrderFilled,
