@@ -236,6 +236,8 @@ async def test_cancel_stops_a_resting_order(
     reply = await service.query_orders(OrdersQuery(strategy_id=strategy))
     assert [o.status for o in reply.orders] == ["CANCELED"]
     assert await _count(engine, fills) == 0
+    types = [e["type"] for e in await _stream_events(nats_client, strategy)]
+    assert types == ["OrderSubmitted", "OrderAccepted", "OrderPendingCancel", "OrderCanceled"]
 
 
 async def test_positions_query_marks_unrealised_pnl_to_the_last_price(

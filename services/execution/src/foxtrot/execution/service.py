@@ -129,12 +129,33 @@ class ExecutionService:
         await repo.mark_processed(command.message_id, subject, now)
 
     async def cancel(self, command: CancelOrder, subject: str) -> None:
-        """Cancel a working order; unknown or finished orders are left as they are."""
+        """Cancel a working order: OrderPendingCancel as the request goes to the venue, then
+        the venue's answer. Unknown or finished orders are left as they are (logged)."""
         async with self._lock, self.engine.begin() as conn:
             repo = ExecutionRepository(conn)
             if not await repo.already_processed(command.message_id):
                 now = now_ns()
-                events = self.venue.cancel(ClientOrderId(command.client_order_id), now)
+                client_order_id = ClientOrderId(command.client_order_id)
+                order = self._orders.get(client_order_id)
+                events: list[OrderEvent] = []
+                if order is None or not order.status.is_open:
+                    log.info("cancel of %s: no working order by that id", client_order_id)
+                else:
+                    ids: dict[str, Any] = {
+                        "client_order_id": client_order_id,
+                        "strategy_id": order.spec.strategy_id,
+                        "instrument_id": order.spec.instrument_id,
+                        "ts_event": now,
+                    }
+                    events.append(core_events.OrderPendingCancel(**ids))
+                    answer = self.venue.cancel(client_order_id, now)
+                    events += answer or [
+                        core_events.OrderCancelRejected(
+                            **ids,
+                            reason_code="NOT_RESTING",
+                            reason="the venue holds no resting order by that id",
+                        )
+                    ]
                 await self._book(repo, events, command, now)
                 await repo.mark_processed(command.message_id, subject, now)
         await self.flush_outbox()
