@@ -230,9 +230,9 @@ class Normaliser:
             )
         except DomainError as exc:
             return str(exc)
-        problem = self.check(tick) if self.check is not None else None
+        problem = self._off_rules(tick)
         if problem is not None:
-            return f"off the instrument's rules: {problem}"
+            return problem
         self.out.trade(tick, name, traceparent)
         self._saw(instrument_id, tick.ts_event, now)
         if self.quality is not None:
@@ -377,10 +377,15 @@ class Normaliser:
                 feed.ts, feed.lag = ts_event, now - ts_event
             feed.wall, feed.finished = now, False
 
-    def _refuse_if_off_rules(self, subject: str, record: Record) -> None:
+    def _off_rules(self, record: Record) -> str | None:
+        """Why a record breaks its instrument's rules, or None."""
         problem = self.check(record) if self.check is not None else None
+        return None if problem is None else f"off the instrument's rules: {problem}"
+
+    def _refuse_if_off_rules(self, subject: str, record: Record) -> None:
+        problem = self._off_rules(record)
         if problem is not None:
-            raise MalformedMessage(subject, f"off the instrument's rules: {problem}")
+            raise MalformedMessage(subject, problem)
 
     def _publish(self, record: Record, now: int, traceparent: str | None, source: str) -> None:
         self.changed = True
@@ -528,38 +533,44 @@ class PartitionWorker:
         return ingest
 
     async def _refuse(self, msg: Msg, exc: MalformedMessage) -> None:
-        REFUSED.labels("malformed").inc()
         try:
             kind = parse_ingest(msg.subject).kind
         except MalformedMessage:
             kind = ""
-        await self.dead_letters.send(
-            data=msg.data,
-            source_subject=published_subject(msg.subject),
-            subscription=_SUBSCRIPTIONS.get(kind, "md.v1.ingest.>"),
-            kind=DeadLetterKind.MALFORMED,
-            reason=str(exc),
-            headers=msg.headers,
-        )
+        subscription = _SUBSCRIPTIONS.get(kind, "md.v1.ingest.>")
+        await self._dead_letter(msg, msg.data, str(exc), subscription, msg.headers)
 
     async def _refuse_rows(self, msg: Msg, rows: list[RefusedRow]) -> None:
         """Dead-letter the refused rows of a trade batch, each alone, as an IngestTrade."""
         headers = msg.headers or {}
         message_id = headers.get("Nats-Msg-Id")
         for row in rows:
-            REFUSED.labels("malformed").inc()
-            await self.dead_letters.send(
-                data=row.row,
-                source_subject=published_subject(msg.subject),
-                subscription=subjects.INGEST_TRADE_BATCHES,
-                kind=DeadLetterKind.MALFORMED,
-                reason=row.reason,
-                headers=(
-                    {**headers, "Nats-Msg-Id": f"{message_id}:trades[{row.index}]"}
-                    if message_id
-                    else headers
-                ),
+            row_headers = (
+                {**headers, "Nats-Msg-Id": f"{message_id}:trades[{row.index}]"}
+                if message_id
+                else headers
             )
+            await self._dead_letter(
+                msg, row.row, row.reason, subjects.INGEST_TRADE_BATCHES, row_headers
+            )
+
+    async def _dead_letter(
+        self,
+        msg: Msg,
+        data: bytes,
+        reason: str,
+        subscription: str,
+        headers: dict[str, str] | None,
+    ) -> None:
+        REFUSED.labels("malformed").inc()
+        await self.dead_letters.send(
+            data=data,
+            source_subject=published_subject(msg.subject),
+            subscription=subscription,
+            kind=DeadLetterKind.MALFORMED,
+            reason=reason,
+            headers=headers,
+        )
 
     def _check_partition(self, ingest: Ingest, subject: str) -> None:
         if ingest.partition != self.partition:
