@@ -103,15 +103,23 @@ def ingest_trade(data: bytes) -> IngestTradeFields:
     input) goes to the model, which accepts it or says why not; a property test holds the
     two to the same answers."""
     try:
-        plain: _PlainTrade | None = _PLAIN_TRADE.validate_json(data)
+        fields = _plain_fields(_PLAIN_TRADE.validate_json(data))
     except ValidationError:
-        plain = None
-    if plain is not None:
-        price, size = Decimal(plain["price"]), Decimal(plain["size"])
-        if price > _ZERO and size > _ZERO:
-            side = plain.get("aggressor_side", _NO_AGGRESSOR)
-            return price, size, side, plain["trade_id"], plain["ts_event"]
-    trade = IngestTrade.model_validate_json(data)
+        fields = None
+    return fields if fields is not None else _model_fields(IngestTrade.model_validate_json(data))
+
+
+def _plain_fields(trade: _PlainTrade) -> IngestTradeFields | None:
+    """A plain trade's fields, or None when its price or size is not positive (the model
+    then says so)."""
+    price, size = Decimal(trade["price"]), Decimal(trade["size"])
+    if price > _ZERO and size > _ZERO:
+        side = trade.get("aggressor_side", _NO_AGGRESSOR)
+        return price, size, side, trade["trade_id"], trade["ts_event"]
+    return None
+
+
+def _model_fields(trade: IngestTrade) -> IngestTradeFields:
     return trade.price, trade.size, trade.aggressor_side, trade.trade_id, trade.ts_event
 
 
@@ -155,11 +163,10 @@ def ingest_trades(data: bytes) -> list[IngestTradeFields | RefusedRow]:
         return _rows_one_by_one(data)
     out: list[IngestTradeFields | RefusedRow] = []
     for trade in plain["trades"]:
-        price, size = Decimal(trade["price"]), Decimal(trade["size"])
-        if not (price > _ZERO and size > _ZERO):
+        fields = _plain_fields(trade)
+        if fields is None:
             return _rows_one_by_one(data)
-        side = trade.get("aggressor_side", _NO_AGGRESSOR)
-        out.append((price, size, side, trade["trade_id"], trade["ts_event"]))
+        out.append(fields)
     return out
 
 
@@ -176,7 +183,7 @@ def _rows_one_by_one(data: bytes) -> list[IngestTradeFields | RefusedRow]:
     out: list[IngestTradeFields | RefusedRow] = []
     for index, row in enumerate(lenient.trades):
         if isinstance(row, IngestTrade):
-            out.append((row.price, row.size, row.aggressor_side, row.trade_id, row.ts_event))
+            out.append(_model_fields(row))
         else:
             why = "; ".join(reasons.get(index, ["not an IngestTrade"]))
             out.append(RefusedRow(index, json.dumps(row).encode(), f"trades[{index}]: {why}"))
