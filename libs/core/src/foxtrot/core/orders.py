@@ -203,8 +203,8 @@ class Order:
         self.events.append(event)
 
     def _answered(self, pending: OrderStatus) -> None:
-        """The venue refused the request the order is pending on (a late refusal, of a
-        request already overtaken, changes nothing)."""
+        """The venue answered a ``pending`` request (done or refused): the order works on
+        as before. An answer to a request already overtaken changes nothing."""
         if self.status is pending:
             assert self.working_status is not None
             self.status, self.working_status = self.working_status, None
@@ -244,9 +244,7 @@ class Order:
             )
         except InvalidOrder as exc:
             raise InvalidOrderTransition(f"order {self.client_order_id}: {exc}") from exc
-        if self.status is _S.PENDING_UPDATE:
-            assert self.working_status is not None
-            self.status, self.working_status = self.working_status, None
+        self._answered(_S.PENDING_UPDATE)
 
     def _fill(self, fill: OrderFilled) -> None:
         if fill.last_qty <= 0:
