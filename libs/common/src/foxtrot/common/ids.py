@@ -8,7 +8,7 @@ import hashlib
 import uuid
 from typing import Final
 
-__all__ = ["RECORD_IDS", "DerivedIds", "derived_id", "trade_message_id"]
+__all__ = ["RECORD_IDS", "DerivedIds", "derived_id", "trade_key", "trade_message_id"]
 
 _NAMESPACE: Final = uuid.UUID("6f1c2a3e-6a43-4c51-9b53-0f6b8c3c7a10")
 
@@ -49,7 +49,12 @@ RECORD_IDS: Final = uuid.UUID("3b0b8f4e-98a5-4d0e-a9a7-5a3f0c1f2d61")
 _RECORDS: Final = DerivedIds(RECORD_IDS)
 
 
+def trade_key(instrument_id: str, trade_id: str) -> str:
+    """What a trade's ids derive from: its instrument and the venue's trade id."""
+    return f"trade:{instrument_id}:{trade_id}"
+
+
 def trade_message_id(instrument_id: str, trade_id: str) -> str:
     """A trade's message id, the same wherever and however often the trade is published
     (on its own subject or in a batch)."""
-    return _RECORDS(f"trade:{instrument_id}:{trade_id}")
+    return _RECORDS(trade_key(instrument_id, trade_id))

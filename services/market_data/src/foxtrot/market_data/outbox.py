@@ -24,14 +24,20 @@ from typing import Final, Protocol
 from prometheus_client import Counter
 
 from foxtrot.common import subjects
-from foxtrot.common.ids import RECORD_IDS, DerivedIds, derived_id, trade_message_id
+from foxtrot.common.ids import (
+    RECORD_IDS,
+    DerivedIds,
+    derived_id,
+    trade_key,
+    trade_message_id,
+)
 from foxtrot.common.messages.v1 import Bar, Message, OrderBookDeltas, QuoteTick, TradeTick
 from foxtrot.core import data as core
 from foxtrot.core.book import OrderBookDeltas as CoreOrderBookDeltas
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.market_data.wire import json_string, trade_batch_json, trade_json, trade_row
 
-__all__ = ["PUBLISHED", "Emit", "Outbox", "Record", "TickSubjects", "publishable"]
+__all__ = ["PUBLISHED", "Emit", "Outbox", "Record", "TickSubjects", "publishable", "record_key"]
 
 PUBLISHED = Counter(
     "foxtrot_market_data_published", "Market data messages published", ["kind", "source"]
@@ -40,21 +46,32 @@ Record = core.Bar | core.TradeTick | core.QuoteTick | CoreOrderBookDeltas
 MAX_TRADES: Final = 1_000  # per TradeBatch: about 150 KB, well under NATS's 1 MB payload limit
 
 
+def record_key(record: Record) -> str:
+    """What a record's message ids derive from (see ``foxtrot.common.ids.RECORD_IDS``)."""
+    instrument = record.instrument_id
+    if isinstance(record, core.Bar):
+        return f"bar:{instrument}:{record.spec}:{record.ts_event}"
+    if isinstance(record, core.QuoteTick):
+        return (
+            f"quote:{instrument}:{record.ts_event}:{record.bid_price}:{record.ask_price}:"
+            f"{record.bid_size}:{record.ask_size}"
+        )
+    if isinstance(record, CoreOrderBookDeltas):
+        kind = "snapshot" if record.is_snapshot else "deltas"
+        return f"book:{instrument}:{kind}:{record.sequence}"
+    return trade_key(str(instrument), record.trade_id)
+
+
 def publishable(record: Record, ts_init: int) -> tuple[str, Message]:
     """The subject and wire message of a record; raises ValidationError if it is invalid."""
     if isinstance(record, core.Bar):
-        key = f"bar:{record.instrument_id}:{record.spec}:{record.ts_event}"
-        bar = Bar.from_core(record, message_id=derived_id(RECORD_IDS, key))
+        bar = Bar.from_core(record, message_id=derived_id(RECORD_IDS, record_key(record)))
         return subjects.bar(record.instrument_id, record.spec), bar.model_copy(
             update={"ts_init": ts_init}
         )
     if isinstance(record, core.QuoteTick):
-        key = (
-            f"quote:{record.instrument_id}:{record.ts_event}:{record.bid_price}:"
-            f"{record.ask_price}:{record.bid_size}:{record.ask_size}"
-        )
         quote = QuoteTick(
-            message_id=derived_id(RECORD_IDS, key),
+            message_id=derived_id(RECORD_IDS, record_key(record)),
             instrument_id=str(record.instrument_id),
             bid_price=record.bid_price,
             ask_price=record.ask_price,
@@ -65,9 +82,8 @@ def publishable(record: Record, ts_init: int) -> tuple[str, Message]:
         )
         return subjects.quote(record.instrument_id), quote
     if isinstance(record, CoreOrderBookDeltas):
-        kind = "snapshot" if record.is_snapshot else "deltas"
-        key = f"book:{record.instrument_id}:{kind}:{record.sequence}"
-        book = OrderBookDeltas.from_core(record, message_id=derived_id(RECORD_IDS, key))
+        book_id = derived_id(RECORD_IDS, record_key(record))
+        book = OrderBookDeltas.from_core(record, message_id=book_id)
         return subjects.book(record.instrument_id), book.model_copy(update={"ts_init": ts_init})
     message_id = trade_message_id(str(record.instrument_id), record.trade_id)
     trade = TradeTick.from_core(record, message_id=message_id)

@@ -30,7 +30,7 @@ from foxtrot.core.book import OrderBookDeltas
 from foxtrot.core.quality import QualityIssue, QualityIssueKind
 from foxtrot.market_data.adapters.binance import BinanceFeed, FeedGap, GapKind, LiveRecord
 from foxtrot.market_data.ingest import ALL
-from foxtrot.market_data.outbox import publishable
+from foxtrot.market_data.outbox import publishable, record_key
 from foxtrot.market_data.quality import QualityWatch
 
 __all__ = ["VenueFeeds"]
@@ -97,7 +97,6 @@ class VenueFeeds:
                 trade_id=record.trade_id,
                 aggressor_side=record.aggressor_side,
             )
-            key = f"trade:{instrument}:{record.trade_id}"
         elif isinstance(record, core.QuoteTick):
             subject = subjects.ingest_quote(instrument)
             body = IngestQuote(
@@ -107,15 +106,13 @@ class VenueFeeds:
                 ask_size=record.ask_size,
                 ts_event=record.ts_event,
             )
-            key = (
-                f"quote:{instrument}:{record.ts_event}:{record.bid_price}:{record.ask_price}:"
-                f"{record.bid_size}:{record.ask_size}"
-            )
         else:
             await self._book(record)
             return
         await self.nc.publish(
-            subject, body.model_dump_json().encode(), headers={"Nats-Msg-Id": self._ids(key)}
+            subject,
+            body.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": self._ids(record_key(record))},
         )
 
     async def _book(self, book: OrderBookDeltas) -> None:
