@@ -1,4 +1,4 @@
-"""Fixtures shared by the domain tests: real FTX BTC-PERP one-minute bars."""
+"""Fixtures shared by the domain tests: real bars, trades and quotes from ../shared/data."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from foxtrot.core.data import Bar
-from foxtrot.core.identifiers import InstrumentId
+from foxtrot.core.data import Bar, QuoteTick, TradeTick
+from foxtrot.core.enums import AggressorSide
+from foxtrot.core.identifiers import InstrumentId, TradeId
 
 # The repo is <root>/main and the shared data sits beside it in <root>/shared.
 FTX_BARS_CSV = (
@@ -22,6 +23,52 @@ FTX_BARS_CSV = (
     / "ftx_BTC-PERP_1m_2021-12-31_2022-02-01.csv"
 )
 BTC_PERP = InstrumentId("BTC-PERP", "FTX")
+SHARED_DATA = FTX_BARS_CSV.parents[2]
+TARDIS_TRADES_CSV = SHARED_DATA / "trades" / "tardis_binance-futures_BTCUSDT_trades_2020-02-22.csv"
+EURUSD_QUOTES_CSV = SHARED_DATA / "quotes" / "histdata_EURUSD_ticks_2020-01.csv"
+BTCUSDT_FUTURES = InstrumentId("BTCUSDT", "BINANCE_FUTURES")
+EURUSD = InstrumentId("EUR/USD", "HISTDATA")
+_EST_OFFSET_NS = 5 * 3600 * 1_000_000_000  # HistData's clock is EST without DST (UTC-5)
+
+
+def _require(path: Path) -> None:
+    if not path.exists():
+        pytest.skip(f"market data file not found: {path}")
+
+
+@pytest.fixture(scope="session")
+def tardis_btcusdt_trades() -> list[TradeTick]:
+    """The 9,999 Binance futures BTCUSDT trades of 2020-02-22, as domain trades."""
+    _require(TARDIS_TRADES_CSV)
+    with TARDIS_TRADES_CSV.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        TradeTick(
+            BTCUSDT_FUTURES,
+            Decimal(r["price"]),
+            Decimal(r["amount"]),
+            AggressorSide.BUYER if r["side"] == "buy" else AggressorSide.SELLER,
+            TradeId(r["id"]),
+            int(r["timestamp"]) * 1_000,
+            int(r["timestamp"]) * 1_000,
+        )
+        for r in rows
+    ]
+
+
+@pytest.fixture(scope="session")
+def eurusd_quotes() -> list[QuoteTick]:
+    """The 9,500 HistData EUR/USD ticks of 2020-01-01; the file has no sizes, so each side
+    shows a nominal 1,000,000."""
+    _require(EURUSD_QUOTES_CSV)
+    size = Decimal(1_000_000)
+    quotes = []
+    with EURUSD_QUOTES_CSV.open(newline="") as handle:
+        for stamp, bid, ask, _volume in csv.reader(handle):
+            moment = datetime.strptime(stamp, "%Y%m%d %H%M%S%f").replace(tzinfo=UTC)
+            ts = int(moment.timestamp() * 1_000) * 1_000_000 + _EST_OFFSET_NS
+            quotes.append(QuoteTick(EURUSD, Decimal(bid), Decimal(ask), size, size, ts, ts))
+    return quotes
 
 
 def _ns(timestamp: str) -> int:
@@ -32,8 +79,7 @@ def _ns(timestamp: str) -> int:
 @pytest.fixture(scope="session")
 def ftx_btc_perp_1m_bars() -> list[Bar]:
     """Every bar of the FTX BTC-PERP 1m file, in file order, as domain bars."""
-    if not FTX_BARS_CSV.exists():
-        pytest.skip(f"market data file not found: {FTX_BARS_CSV}")
+    _require(FTX_BARS_CSV)
     with FTX_BARS_CSV.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     return [

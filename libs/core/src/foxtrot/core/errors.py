@@ -4,7 +4,8 @@ DomainError
 ├── BookSequenceGap        order book deltas that do not follow on from the book
 ├── InvalidIdentifier      an id that does not parse ("BTCUSDT" without a venue)
 ├── InvalidOrderTransition an event that the order's current state does not allow
-└── InvalidOrder           an order whose fields contradict each other
+├── InvalidOrder           an order whose fields contradict each other
+└── OrderNotWorking        a modify or cancel of an order that is not working
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ __all__ = [
     "InvalidIdentifier",
     "InvalidOrder",
     "InvalidOrderTransition",
+    "OrderNotWorking",
 ]
 
 
@@ -36,3 +38,7 @@ class InvalidOrderTransition(DomainError):
 
 class BookSequenceGap(DomainError):
     """Order book deltas that do not follow on from the book they are applied to."""
+
+
+class OrderNotWorking(DomainError):
+    """A modify or cancel of an order that is unknown, ended, or not acknowledged yet."""

@@ -8,12 +8,12 @@ event                       allowed in                                   leads t
 ==========================  ===========================================  ====================
 OrderDenied                 INITIALIZED                                  DENIED
 OrderSubmitted              INITIALIZED                                  SUBMITTED
-OrderRejected               SUBMITTED                                    REJECTED
+OrderRejected               SUBMITTED, TRIGGERED                         REJECTED
 OrderAccepted               SUBMITTED                                    ACCEPTED
 OrderTriggered              ACCEPTED, or pending on ACCEPTED             TRIGGERED
 OrderPendingUpdate          working                                      PENDING_UPDATE
 OrderPendingCancel          working, PENDING_UPDATE                      PENDING_CANCEL
-OrderUpdated                working, pending                             unchanged, or the
+OrderUpdated                INITIALIZED, working, pending                unchanged, or the
                                                                          working state under
                                                                          PENDING_UPDATE
 OrderModifyRejected         PENDING_UPDATE (and, late, working or        the working state
@@ -25,7 +25,7 @@ OrderFilled                 SUBMITTED, working, pending                  FILLED 
                                                                          PARTIALLY_FILLED
                                                                          (still pending if it
                                                                          was)
-OrderCanceled               SUBMITTED, working, pending                  CANCELED
+OrderCanceled               INITIALIZED, SUBMITTED, working, pending     CANCELED
 OrderExpired                working, pending                             EXPIRED
 ==========================  ===========================================  ====================
 
@@ -34,8 +34,12 @@ PENDING_CANCEL, under which the order remembers the working state it returns to.
 may race a cancel or modify request, and a venue may fill before its acknowledgement
 reaches us, so fills are allowed from SUBMITTED and while pending; a venue's refusal of a
 request can arrive after the order moved on, so a late one is recorded and changes
-nothing. DENIED, REJECTED, FILLED, CANCELED and EXPIRED are terminal: nothing is accepted
-after them. An update may not cut the quantity to what has filled or below.
+nothing. An order emulated locally is TRIGGERED when it is released to its venue, and the
+venue may still refuse it (REJECTED). A contingent child is INITIALIZED until its parent
+fills (which may update its quantity to what the parent filled), and is CANCELED from
+there if the parent ends without a fill. DENIED, REJECTED,
+FILLED, CANCELED and EXPIRED are terminal: nothing is accepted after them. An update may
+not cut the quantity to what has filled or below.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
 
-from foxtrot.core.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from foxtrot.core.enums import OrderStatus
 from foxtrot.core.errors import InvalidOrder, InvalidOrderTransition
 from foxtrot.core.events import (
     OrderAccepted,
@@ -63,13 +67,8 @@ from foxtrot.core.events import (
     OrderTriggered,
     OrderUpdated,
 )
-from foxtrot.core.identifiers import (
-    AccountId,
-    ClientOrderId,
-    InstrumentId,
-    StrategyId,
-    VenueOrderId,
-)
+from foxtrot.core.identifiers import ClientOrderId, VenueOrderId
+from foxtrot.core.order_spec import OrderSpec
 
 __all__ = ["Order", "OrderSpec"]
 
@@ -80,60 +79,18 @@ _LIVE: Final = _WORKING | _PENDING
 _ALLOWED_FROM: Final[dict[type[OrderEvent], frozenset[OrderStatus]]] = {
     OrderDenied: frozenset({_S.INITIALIZED}),
     OrderSubmitted: frozenset({_S.INITIALIZED}),
-    OrderRejected: frozenset({_S.SUBMITTED}),
+    OrderRejected: frozenset({_S.SUBMITTED, _S.TRIGGERED}),
     OrderAccepted: frozenset({_S.SUBMITTED}),
     OrderTriggered: frozenset({_S.ACCEPTED}) | _PENDING,
     OrderPendingUpdate: _WORKING,
     OrderPendingCancel: _WORKING | {_S.PENDING_UPDATE},
-    OrderUpdated: _LIVE,
+    OrderUpdated: _LIVE | {_S.INITIALIZED},
     OrderModifyRejected: _LIVE,
     OrderCancelRejected: _LIVE,
     OrderFilled: _LIVE | {_S.SUBMITTED},
-    OrderCanceled: _LIVE | {_S.SUBMITTED},
+    OrderCanceled: _LIVE | {_S.SUBMITTED, _S.INITIALIZED},
     OrderExpired: _LIVE,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class OrderSpec:
-    """What a strategy or person asks for: the immutable part of an order."""
-
-    client_order_id: ClientOrderId
-    strategy_id: StrategyId
-    account_id: AccountId
-    instrument_id: InstrumentId
-    side: OrderSide
-    order_type: OrderType
-    quantity: Decimal
-    time_in_force: TimeInForce = TimeInForce.GTC
-    price: Decimal | None = None
-    trigger_price: Decimal | None = None
-    expire_time_ns: int | None = None
-    reduce_only: bool = False
-    post_only: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.quantity > 0:
-            raise InvalidOrder(f"quantity must be positive, was {self.quantity}")
-        if self.order_type.has_limit_price and self.price is None:
-            raise InvalidOrder(f"a {self.order_type} order needs a price")
-        if not self.order_type.has_limit_price and self.price is not None:
-            raise InvalidOrder(f"a {self.order_type} order takes no price, was {self.price}")
-        if self.price is not None and not self.price > 0:
-            raise InvalidOrder(f"price must be positive, was {self.price}")
-        if self.order_type.has_trigger_price and self.trigger_price is None:
-            raise InvalidOrder(f"a {self.order_type} order needs a trigger price")
-        if self.trigger_price is not None:
-            if not (self.order_type.has_trigger_price or self.order_type.is_trailing):
-                raise InvalidOrder(
-                    f"a {self.order_type} order takes no trigger price, was {self.trigger_price}"
-                )
-            if not self.trigger_price > 0:
-                raise InvalidOrder(f"trigger price must be positive, was {self.trigger_price}")
-        if (self.time_in_force is TimeInForce.GTD) != (self.expire_time_ns is not None):
-            raise InvalidOrder("expire_time_ns is required with GTD and only with GTD")
-        if self.post_only and self.order_type is not OrderType.LIMIT:
-            raise InvalidOrder(f"post_only needs a LIMIT order, was {self.order_type}")
 
 
 @dataclass(slots=True)
