@@ -293,7 +293,7 @@ def test_restored_emulated_order_and_waiting_child_carry_on_after_a_restart() ->
     filled_entry = Order(entry, status=OrderStatus.FILLED, filled_qty=D(2), avg_px=D(99))
     stop = Order(sl, status=OrderStatus.ACCEPTED)
     take = Order(tp, status=OrderStatus.ACCEPTED, venue_order_id=VenueOrderId("SIM-tp"))
-    engine.venue.restore_position(AccountId("acc"), BTC, D(2))
+    engine.venue.restore_position(BTC, D(2))
     for order in (filled_entry, stop, take):
         engine.restore(order)
     events = engine.on_trade(trade("94", 5))

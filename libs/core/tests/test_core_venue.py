@@ -347,11 +347,11 @@ def test_reduce_only_is_rejected_without_a_position_to_reduce_and_never_flips_it
     [rejected] = venue.submit(order(side=OrderSide.SELL, reduce_only=True), ts=11)
     assert rejected.reason_code == VenueRejectCode.REDUCE_ONLY_WOULD_INCREASE  # type: ignore[union-attr]
     venue.submit(order("long", qty="1"), ts=12)
-    assert venue.net_position(AccountId("acc"), BTC) == 1
+    assert venue.net_position(BTC) == 1
     events = venue.submit(order("close", side=OrderSide.SELL, qty="3", reduce_only=True), 13)
     assert fills(events) == [(D(1), D(99), LiquiditySide.TAKER)]
     assert kinds(events)[-1] == "OrderCanceled"
-    assert venue.net_position(AccountId("acc"), BTC) == 0
+    assert venue.net_position(BTC) == 0
 
 
 def test_modify_changes_price_and_quantity_and_a_marketable_new_price_takes() -> None:

@@ -18,11 +18,12 @@ from foxtrot.common.messages.v1 import (
     OrdersQuery,
     PositionsQuery,
     SubmitOrder,
+    SubmitOrderList,
 )
 from foxtrot.common.persistence import make_engine, upgrade_schema
 from foxtrot.common.streams import EVENTS, ensure_streams
 from foxtrot.common.testkit.infrastructure import Infrastructure
-from foxtrot.core.data import Bar
+from foxtrot.core.data import Bar, QuoteTick
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.venue import SimulatedVenue
 from foxtrot.execution.adapters.tables import fills, order_events, orders, positions
@@ -56,7 +57,16 @@ async def publish(nats_client: NatsClient) -> Publish:
 
 
 def _service(engine: AsyncEngine, publish: Publish, account: str) -> ExecutionService:
-    return ExecutionService(engine, SimulatedVenue("SIM"), publish, account, Decimal("100000"))
+    return ExecutionService(
+        engine, lambda: SimulatedVenue("SIM"), publish, account, Decimal("100000")
+    )
+
+
+def _quote(price: str, ts: int) -> QuoteTick:
+    """A locked quote: market orders fill at ``price`` against its (deep) size."""
+    return QuoteTick(
+        INSTRUMENT, Decimal(price), Decimal(price), Decimal(1000), Decimal(1000), ts, ts
+    )
 
 
 def _bar(close: str, ts: int, low: str | None = None, high: str | None = None) -> Bar:
@@ -68,7 +78,7 @@ def _bar(close: str, ts: int, low: str | None = None, high: str | None = None) -
         Decimal(high or close),
         Decimal(low or close),
         price,
-        Decimal(1),
+        Decimal(100),
         ts,
         ts,
     )
@@ -121,7 +131,7 @@ async def test_a_market_order_is_filled_and_its_events_persisted_and_published(
 ) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     service = _service(engine, publish, f"A{strategy}")
-    await service.on_bar(_bar("100", 1))
+    await service.on_quote(_quote("100", 1))
     command = _submit(strategy)
     await service.submit(command, "cmd.v1.exec.submit_order")
 
@@ -152,7 +162,7 @@ async def test_a_redelivered_submit_is_not_processed_twice(
 ) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     service = _service(engine, publish, f"A{strategy}")
-    await service.on_bar(_bar("100", 1))
+    await service.on_quote(_quote("100", 1))
     command = _submit(strategy)
     await service.submit(command, "cmd.v1.exec.submit_order")
     await service.submit(command, "cmd.v1.exec.submit_order")
@@ -174,7 +184,7 @@ async def test_events_committed_before_a_crash_are_published_once_after_restart(
         raise ConnectionError("process died after publishing one event")
 
     crashing = _service(engine, crash_after_first, f"A{strategy}")
-    await crashing.on_bar(_bar("100", 1))
+    await crashing.on_quote(_quote("100", 1))
     command = _submit(strategy)
     with pytest.raises(ConnectionError):
         await crashing.submit(command, "cmd.v1.exec.submit_order")
@@ -245,7 +255,7 @@ async def test_positions_query_marks_unrealised_pnl_to_the_last_price(
 ) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     service = _service(engine, publish, f"A{strategy}")
-    await service.on_bar(_bar("100", 1))
+    await service.on_quote(_quote("100", 1))
     await service.submit(_submit(strategy, quantity="3"), "cmd.v1.exec.submit_order")
     await service.submit(_submit(strategy, side="SELL", quantity="1"), "cmd.v1.exec.submit_order")
     await service.on_bar(_bar("104", 2))
@@ -254,3 +264,93 @@ async def test_positions_query_marks_unrealised_pnl_to_the_last_price(
     assert position.realized_pnl == 0
     assert position.unrealized_pnl == Decimal(8)
     assert position.commissions == Decimal("0.1600")
+
+
+def _bracket(strategy: str) -> SubmitOrderList:
+    list_id = f"L{uuid.uuid4().hex[:8]}"
+    common = {
+        "strategy_id": strategy,
+        "account_id": "ACC",
+        "instrument_id": str(INSTRUMENT),
+        "quantity": "2",
+        "order_list_id": list_id,
+        "ts_event": 1,
+        "ts_init": 1,
+    }
+    entry, sl, tp = (f"{strategy}-{leg}" for leg in ("entry", "sl", "tp"))
+    return SubmitOrderList(
+        order_list_id=list_id,
+        orders=(
+            SubmitOrder(
+                client_order_id=entry,
+                side="BUY",
+                order_type="LIMIT",
+                price="99",
+                contingency_type="OTO",
+                linked_order_ids=(sl, tp),
+                **common,
+            ),
+            SubmitOrder(
+                client_order_id=sl,
+                side="SELL",
+                order_type="STOP_MARKET",
+                trigger_price="95",
+                reduce_only=True,
+                contingency_type="OCO",
+                linked_order_ids=(tp,),
+                parent_order_id=entry,
+                **common,
+            ),
+            SubmitOrder(
+                client_order_id=tp,
+                side="SELL",
+                order_type="LIMIT",
+                price="105",
+                reduce_only=True,
+                contingency_type="OCO",
+                linked_order_ids=(sl,),
+                parent_order_id=entry,
+                **common,
+            ),
+        ),
+        ts_event=1,
+        ts_init=1,
+    )
+
+
+async def test_a_bracket_survives_a_restart_and_its_emulated_stop_loss_closes_the_position(
+    engine: AsyncEngine, publish: Publish, nats_client: NatsClient
+) -> None:
+    strategy = f"s{uuid.uuid4().hex[:8]}"
+    first = _service(engine, publish, f"A{strategy}")
+    await first.on_bar(_bar("100", 1))
+    await first.submit_list(_bracket(strategy), "cmd.v1.exec.submit_order_list")
+    await first.on_bar(_bar("98", 2, low="98"))  # the entry fills; both children go out
+    reply = await first.query_orders(OrdersQuery(strategy_id=strategy))
+    assert {o.client_order_id.rsplit("-", 1)[1]: o.status for o in reply.orders} == {
+        "entry": "FILLED",
+        "sl": "ACCEPTED",
+        "tp": "ACCEPTED",
+    }
+    # A restart: the emulated stop-loss and the resting take-profit come back from the
+    # database, and the venue knows the position the reduce-only stop may close.
+    restarted = _service(engine, publish, f"A{strategy}")
+    await restarted.recover()
+    await restarted.on_bar(_bar("94", 3, low="94"))  # the stop triggers ...
+    await restarted.on_bar(_bar("93", 4))  # ... and sells at the next bar's open
+    reply = await restarted.query_orders(OrdersQuery(strategy_id=strategy))
+    assert {o.client_order_id.rsplit("-", 1)[1]: o.status for o in reply.orders} == {
+        "entry": "FILLED",
+        "sl": "FILLED",
+        "tp": "CANCELED",
+    }
+    [position] = (
+        await restarted.query_positions(PositionsQuery(strategy_id=strategy, include_flat=True))
+    ).positions
+    assert position.quantity == 0
+    # Bought at 98 (that bar opened through the 99 limit), sold at 93.
+    assert position.realized_pnl == Decimal(2) * (93 - 98)
+    types = [e["type"] for e in await _stream_events(nats_client, strategy)]
+    assert types.count("OrderFilled") == 2
+    assert "OrderTriggered" in types
+    assert types[-2:] == ["OrderPendingCancel", "OrderCanceled"]

@@ -87,6 +87,7 @@ USERS: Final[tuple[NatsUser, ...]] = (
         "risk",
         publish=(
             "cmd.v1.exec.submit_order",
+            "cmd.v1.exec.submit_order_list",
             "cmd.v1.exec.modify_order",
             "evt.v1.order.*",
             "evt.v1.risk.>",

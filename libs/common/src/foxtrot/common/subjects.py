@@ -15,6 +15,7 @@ __all__ = [
     "EXEC_COMMANDS",
     "EXEC_MODIFY_ORDER",
     "EXEC_SUBMIT_ORDER",
+    "EXEC_SUBMIT_ORDER_LIST",
     "INGEST_BARS",
     "INGEST_INSTRUMENTS",
     "INGEST_PARTITIONED",
@@ -24,6 +25,7 @@ __all__ = [
     "INGEST_TRADE_BATCHES",
     "MD_ALL_BARS",
     "MD_ALL_INSTRUMENTS",
+    "MD_ALL_QUOTES",
     "MD_ALL_TRADES",
     "MD_ALL_TRADE_BATCHES",
     "ORDER_EVENTS_ALL",
@@ -36,6 +38,7 @@ __all__ = [
     "RISK_COMMANDS",
     "RISK_MODIFY_ORDER",
     "RISK_SUBMIT_ORDER",
+    "RISK_SUBMIT_ORDER_LIST",
     "account_events",
     "bar",
     "book",
@@ -182,6 +185,7 @@ def dead_letter(service: str) -> str:
 MD_ALL_TRADES: Final = "md.v1.trade.*.*"
 MD_ALL_TRADE_BATCHES: Final = "md.v1.trades.*.*"
 MD_ALL_BARS: Final = "md.v1.bar.*.*.*"
+MD_ALL_QUOTES: Final = "md.v1.quote.*.*"
 MD_ALL_INSTRUMENTS: Final = "md.v1.instrument.*.*"
 INGEST_TRADES: Final = "md.v1.ingest.trade.*.*"
 INGEST_TRADE_BATCHES: Final = "md.v1.ingest.trades.*.*"
@@ -191,9 +195,11 @@ INGEST_INSTRUMENTS: Final = "md.v1.ingest.instrument.*.*"
 
 RISK_SUBMIT_ORDER: Final = "cmd.v1.risk.submit_order"
 RISK_MODIFY_ORDER: Final = "cmd.v1.risk.modify_order"
+RISK_SUBMIT_ORDER_LIST: Final = "cmd.v1.risk.submit_order_list"
 RISK_COMMANDS: Final = "cmd.v1.risk.*"
 EXEC_SUBMIT_ORDER: Final = "cmd.v1.exec.submit_order"
 EXEC_MODIFY_ORDER: Final = "cmd.v1.exec.modify_order"
+EXEC_SUBMIT_ORDER_LIST: Final = "cmd.v1.exec.submit_order_list"
 EXEC_CANCEL_ORDER: Final = "cmd.v1.exec.cancel_order"
 EXEC_COMMANDS: Final = "cmd.v1.exec.*"
 

@@ -28,9 +28,9 @@ Fill rules (liquidity per kind of data is described in :mod:`foxtrot.core.fill_m
    at ``expire_time_ns``; DAY expires at the next 00:00 UTC after it arrived (the
    venue's session end). Expiry is checked before the data at or after that time trades.
 5. **Flags.** A post-only limit that would take on arrival (or after a modify) is
-   rejected (``POST_ONLY_WOULD_TAKE``). A reduce-only order must face the account's net
-   position at the venue (else ``REDUCE_ONLY_WOULD_INCREASE``); its fills never exceed
-   that position, and what is left when the position is flat is canceled.
+   rejected (``POST_ONLY_WOULD_TAKE``). A reduce-only order must face the net position
+   of the venue's one account (else ``REDUCE_ONLY_WOULD_INCREASE``); its fills never
+   exceed that position, and what is left when the position is flat is canceled.
 6. **Fees.** Commission is ``fee x price x quantity`` at the maker or taker rate, in the
    instrument's quote currency (the venue's settlement currency when the instrument is
    not known).
@@ -66,7 +66,7 @@ from foxtrot.core.events import (
     OrderUpdated,
 )
 from foxtrot.core.fill_model import FillModel, Level, Liquidity, round_down
-from foxtrot.core.identifiers import AccountId, ClientOrderId, InstrumentId, TradeId, VenueOrderId
+from foxtrot.core.identifiers import ClientOrderId, InstrumentId, TradeId, VenueOrderId
 from foxtrot.core.instruments import Instrument
 from foxtrot.core.order_spec import OrderSpec
 
@@ -159,7 +159,8 @@ class SimulatedVenue:
         self._working: dict[ClientOrderId, _Working] = {}
         self._inflight: list[_Request] = []
         self._seq = 0
-        self._net: dict[tuple[AccountId, InstrumentId], Decimal] = {}
+        # The venue holds one account (the paper account): its net position per instrument.
+        self._net: dict[InstrumentId, Decimal] = {}
 
     # --- what the venue knows ---------------------------------------------------------
 
@@ -180,9 +181,9 @@ class SimulatedVenue:
         """Orders working at the venue, in time priority."""
         return [w.spec for w in self._working.values()]
 
-    def net_position(self, account_id: AccountId, instrument_id: InstrumentId) -> Decimal:
+    def net_position(self, instrument_id: InstrumentId) -> Decimal:
         """The account's signed net quantity in an instrument from the venue's own fills."""
-        return self._net.get((account_id, instrument_id), _ZERO)
+        return self._net.get(instrument_id, _ZERO)
 
     # --- requests ---------------------------------------------------------------------
 
@@ -214,11 +215,9 @@ class SimulatedVenue:
             spec, venue_order_id, filled_qty, fills, spec.expiry(ts_accepted), False
         )
 
-    def restore_position(
-        self, account_id: AccountId, instrument_id: InstrumentId, quantity: Decimal
-    ) -> None:
-        """Put back an account's net position after a restart (reduce-only checks use it)."""
-        self._net[(account_id, instrument_id)] = quantity
+    def restore_position(self, instrument_id: InstrumentId, quantity: Decimal) -> None:
+        """Put back the account's net position after a restart (reduce-only checks use it)."""
+        self._net[instrument_id] = quantity
 
     def forget(self, client_order_id: ClientOrderId) -> None:
         """Drop an order whose submission was rolled back."""
@@ -369,7 +368,7 @@ class SimulatedVenue:
         level.size -= qty
         w.filled += qty
         w.fills += 1
-        key = (spec.account_id, spec.instrument_id)
+        key = spec.instrument_id
         self._net[key] = self._net.get(key, _ZERO) + qty * spec.side.sign
         fee = self.taker_fee if liquidity_side is LiquiditySide.TAKER else self.maker_fee
         instrument = self._instruments.get(spec.instrument_id)
@@ -396,7 +395,7 @@ class SimulatedVenue:
         return qty
 
     def _reducible(self, spec: OrderSpec) -> Decimal:
-        net = self.net_position(spec.account_id, spec.instrument_id)
+        net = self.net_position(spec.instrument_id)
         return max(_ZERO, -net * spec.side.sign)
 
     def _after_chance(self, w: _Working, ts: int) -> list[OrderEvent]:
@@ -476,7 +475,7 @@ class SimulatedVenue:
                 f"post-only {spec.side} limit {spec.price} would take liquidity",
             )
         if spec.reduce_only and self._reducible(spec) <= 0:
-            net = self.net_position(spec.account_id, spec.instrument_id)
+            net = self.net_position(spec.instrument_id)
             return (
                 VenueRejectCode.REDUCE_ONLY_WOULD_INCREASE,
                 f"reduce-only {spec.side} would not reduce the net position {net}",

@@ -9,11 +9,10 @@ from fastapi import FastAPI
 from foxtrot.common.publishing import Publisher
 from foxtrot.common.runtime import ServiceRuntime
 from foxtrot.common.streams import EVENTS
-from foxtrot.core.venue import SimulatedVenue
 from foxtrot.execution import handlers
 from foxtrot.execution.adapters.tables import SCHEMA
 from foxtrot.execution.config import ExecutionSettings
-from foxtrot.execution.service import ExecutionService
+from foxtrot.execution.service import ExecutionService, Ticker
 
 __all__ = ["MIGRATIONS", "SCHEMA", "create_app"]
 
@@ -25,19 +24,22 @@ def create_app(settings: ExecutionSettings | None = None) -> FastAPI:
     settings = settings or ExecutionSettings()
     runtime = ServiceRuntime.create("execution", settings, database=True)
     assert runtime.engine is not None
-    venue = SimulatedVenue(
-        settings.venue, settings.settlement_currency, settings.taker_fee, settings.maker_fee
-    )
-
     publisher = Publisher(runtime.broker)
 
     async def publish(subject: str, payload: bytes, message_id: str) -> None:
         await publisher.raw(subject, payload, message_id, EVENTS)
 
     service = ExecutionService(
-        runtime.engine, venue, publish, settings.account_id, settings.starting_balance
+        runtime.engine,
+        settings.simulated_venue,
+        publish,
+        settings.account_id,
+        settings.starting_balance,
     )
     handlers.register(runtime.consumers, service)
+    clock = Ticker(service.tick, settings.tick_interval_s)
+    runtime.on_start.append(clock.start)
+    runtime.on_stop.append(clock.stop)
     # Recover before the subscribers take commands: resting orders back on the book,
     # events a crash left unpublished sent out.
     runtime.before_subscribe.append(service.recover)

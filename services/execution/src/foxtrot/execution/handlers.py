@@ -1,4 +1,5 @@
-"""Execution's subscriptions: approved orders, cancels, market data and state queries."""
+"""Execution's subscriptions: approved orders and lists, modifies, cancels, market data and
+state queries."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from foxtrot.common.consumers import Consumers, Delivery
 from foxtrot.common.messages.v1 import (
     Bar,
     CancelOrder,
+    ModifyOrder,
     OrdersQuery,
     PositionsQuery,
     QueryFailed,
+    QuoteTick,
     SubmitOrder,
+    SubmitOrderList,
     TradeBatch,
 )
 from foxtrot.common.streams import COMMANDS, MARKET_DATA
@@ -25,8 +29,17 @@ def register(consumers: Consumers, service: ExecutionService) -> None:
     async def on_submit(command: SubmitOrder, delivery: Delivery) -> None:
         await service.submit(command, delivery.subject)
 
+    async def on_submit_list(command: SubmitOrderList, delivery: Delivery) -> None:
+        await service.submit_list(command, delivery.subject)
+
+    async def on_modify(command: ModifyOrder, delivery: Delivery) -> None:
+        await service.modify(command, delivery.subject)
+
     async def on_cancel(command: CancelOrder, delivery: Delivery) -> None:
         await service.cancel(command, delivery.subject)
+
+    async def on_quote(quote: QuoteTick, _: Delivery) -> None:
+        await service.on_quote(quote.to_core())
 
     async def on_trades(batch: TradeBatch, _: Delivery) -> None:
         for trade in batch.to_core():
@@ -43,6 +56,20 @@ def register(consumers: Consumers, service: ExecutionService) -> None:
         handle=on_submit,
     )
     consumers.durable(
+        subjects.EXEC_SUBMIT_ORDER_LIST,
+        stream=COMMANDS,
+        durable="execution-submit-order-list",
+        decode=SubmitOrderList.from_json,
+        handle=on_submit_list,
+    )
+    consumers.durable(
+        subjects.EXEC_MODIFY_ORDER,
+        stream=COMMANDS,
+        durable="execution-modify-order",
+        decode=ModifyOrder.from_json,
+        handle=on_modify,
+    )
+    consumers.durable(
         subjects.EXEC_CANCEL_ORDER,
         stream=COMMANDS,
         durable="execution-cancel-order",
@@ -54,6 +81,9 @@ def register(consumers: Consumers, service: ExecutionService) -> None:
         stream=MARKET_DATA,
         decode=TradeBatch.from_json,
         handle=on_trades,
+    )
+    consumers.latest(
+        subjects.MD_ALL_QUOTES, stream=MARKET_DATA, decode=QuoteTick.from_json, handle=on_quote
     )
     consumers.latest(subjects.MD_ALL_BARS, stream=MARKET_DATA, decode=Bar.from_json, handle=on_bar)
     consumers.respond(

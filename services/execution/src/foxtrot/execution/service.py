@@ -1,5 +1,9 @@
 """Execution's use cases: take approved orders to the venue, book fills, serve state.
 
+Commands (submit, submit a list, modify, cancel) and market data go to the pure
+ExecutionEngine (libs/core), which routes orders to the simulated venue or its emulator
+and carries out contingent orders; this module persists and publishes what it decides.
+
 Each use case changes state in one database transaction that also records the command's
 message id (the inbox) and appends every resulting event to the event log (the outbox).
 Only after the commit are the events published, then marked published; the message is
@@ -11,8 +15,9 @@ recognises the command and the outbox is flushed again, and JetStream drops dupl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -24,157 +29,182 @@ from foxtrot.common.messages.v1 import (
     AccountState,
     CancelOrder,
     Message,
+    ModifyOrder,
     OrdersQuery,
     OrdersReply,
     PositionsQuery,
     PositionsReply,
     PositionView,
     SubmitOrder,
+    SubmitOrderList,
     order_event_from_core,
     position_event_from_core,
 )
 from foxtrot.common.publishing import derived_id, now_ns
 from foxtrot.core import events as core_events
 from foxtrot.core.data import Bar as CoreBar
+from foxtrot.core.data import QuoteTick as CoreQuote
 from foxtrot.core.data import TradeTick as CoreTrade
-from foxtrot.core.enums import OrderSide, OrderStatus, OrderType, TimeInForce
-from foxtrot.core.events import OrderEvent, OrderSubmitted
-from foxtrot.core.identifiers import (
-    AccountId,
-    ClientOrderId,
-    InstrumentId,
-    StrategyId,
-    VenueOrderId,
-)
-from foxtrot.core.orders import Order, OrderSpec
+from foxtrot.core.errors import OrderNotWorking
+from foxtrot.core.events import OrderEvent
+from foxtrot.core.execution import ExecutionEngine
+from foxtrot.core.identifiers import ClientOrderId, InstrumentId, StrategyId
+from foxtrot.core.order_spec import OrderSpec
+from foxtrot.core.orders import Order
 from foxtrot.core.portfolio import Position
 from foxtrot.core.venue import SimulatedVenue
 from foxtrot.execution.adapters.repository import ExecutionRepository, OutboxEntry
 
-__all__ = ["ExecutionService"]
+__all__ = ["ExecutionService", "Ticker"]
 
 log = logging.getLogger(__name__)
 RawPublish = Callable[[str, bytes, str], Awaitable[None]]
 
 
 class ExecutionService:
-    """Order management over one simulated venue and one paper account."""
+    """Order management over one simulated venue and one paper account.
+
+    The pure ExecutionEngine decides what happens to orders; this class persists each
+    outcome with the message that caused it and publishes it afterwards.
+    """
 
     def __init__(
         self,
         engine: AsyncEngine,
-        venue: SimulatedVenue,
+        venue_factory: Callable[[], SimulatedVenue],
         publish: RawPublish,
         account_id: str,
         starting_balance: Decimal,
     ) -> None:
         self.engine = engine
-        self.venue = venue
+        self.venue_factory = venue_factory
+        self.orders = ExecutionEngine(venue_factory())
         self.publish = publish
         self.account_id = account_id
         self.starting_balance = starting_balance
-        self.currency = venue.settlement_currency
-        # One writer at a time: the venue's book and the tables change together.
+        self.currency = self.orders.venue.settlement_currency
+        # One writer at a time: the engine's state and the tables change together.
         self._lock = asyncio.Lock()
-        self._orders: dict[ClientOrderId, Order] = {}
+
+    @property
+    def venue(self) -> SimulatedVenue:
+        """The venue orders go to."""
+        return self.orders.venue
 
     async def recover(self) -> None:
-        """Rebuild the venue's resting orders from the database and flush the outbox."""
+        """Rebuild open orders, emulated orders and positions from the database, and flush
+        the outbox."""
         async with self.engine.begin() as conn:
-            rows = await ExecutionRepository(conn).open_orders()
-        for row in rows:
-            order = _order_from_row(row)
-            self._orders[order.client_order_id] = order
-            if order.venue_order_id is not None:
-                self.venue.restore(order.spec, order.venue_order_id)
+            repo = ExecutionRepository(conn)
+            rows = await repo.open_orders()
+            nets = await repo.net_positions()
+        for instrument_id, quantity in nets.items():
+            self.venue.restore_position(InstrumentId.parse(instrument_id), quantity)
+        for order, fills, ts_accepted in rows:
+            self.orders.restore(order, fills, ts_accepted)
         await self.flush_outbox()
         log.info("recovered %d open orders", len(rows))
 
     async def submit(self, command: SubmitOrder, subject: str) -> None:
-        """Send an approved order to the venue and book what happens."""
+        """Send an approved order on its way and book what happens."""
+        await self._command(command, subject, [command.to_core()])
+
+    async def submit_list(self, command: SubmitOrderList, subject: str) -> None:
+        """Send an approved order list on its way and book what happens."""
+        await self._command(command, subject, command.to_core())
+
+    async def modify(self, command: ModifyOrder, subject: str) -> None:
+        """Change a working order (OrderPendingUpdate, then the answer)."""
+        await self._command(command, subject)
+
+    async def cancel(self, command: CancelOrder, subject: str) -> None:
+        """Cancel a working order (OrderPendingCancel, then the answer)."""
+        await self._command(command, subject)
+
+    async def _command(
+        self,
+        command: SubmitOrder | SubmitOrderList | ModifyOrder | CancelOrder,
+        subject: str,
+        specs: Sequence[OrderSpec] = (),
+    ) -> None:
         async with self._lock:
-            spec = command.to_core()
             try:
                 async with self.engine.begin() as conn:
                     repo = ExecutionRepository(conn)
-                    if await repo.already_processed(command.message_id):
-                        pass
-                    elif await repo.order_exists(spec.client_order_id):
-                        log.warning(
-                            "ignored a second order with client order id %s", spec.client_order_id
-                        )
-                        await repo.mark_processed(command.message_id, subject, now_ns())
-                    else:
-                        await self._submit(repo, command, spec, subject)
+                    if not await repo.already_processed(command.message_id):
+                        now = now_ns()
+                        events = await self._decide(repo, command, specs, now)
+                        await self._book(repo, events, command, now)
+                        await repo.mark_processed(command.message_id, subject, now)
             except BaseException:
-                self.venue.forget(spec.client_order_id)
-                self._orders.pop(spec.client_order_id, None)
+                # The engine may have moved on without the database: start it again from
+                # what was committed.
+                await self._reload()
                 raise
         await self.flush_outbox()
 
-    async def _submit(
-        self, repo: ExecutionRepository, command: SubmitOrder, spec: OrderSpec, subject: str
-    ) -> None:
-        now = now_ns()
-        order = Order(spec)
-        self._orders[spec.client_order_id] = order
-        submitted = OrderSubmitted(
-            client_order_id=spec.client_order_id,
-            strategy_id=spec.strategy_id,
-            instrument_id=spec.instrument_id,
-            ts_event=now,
-        )
-        events: list[OrderEvent] = [submitted, *self.venue.submit(spec, now)]
-        await self._book(repo, events, command, now, order)
-        await repo.mark_processed(command.message_id, subject, now)
+    async def _decide(
+        self,
+        repo: ExecutionRepository,
+        command: SubmitOrder | SubmitOrderList | ModifyOrder | CancelOrder,
+        specs: Sequence[OrderSpec],
+        now: int,
+    ) -> list[OrderEvent]:
+        if specs:
+            for spec in specs:
+                if await repo.order_exists(spec.client_order_id):
+                    log.warning(
+                        "ignored %s: client order id %s is already in use",
+                        type(command).__name__,
+                        spec.client_order_id,
+                    )
+                    return []
+            if isinstance(command, SubmitOrderList):
+                return self.orders.submit_list(specs, now)
+            return self.orders.submit(specs[0], now)
+        assert isinstance(command, ModifyOrder | CancelOrder)
+        client_order_id = ClientOrderId(command.client_order_id)
+        try:
+            if isinstance(command, ModifyOrder):
+                return self.orders.modify(
+                    client_order_id, now, command.quantity, command.price, command.trigger_price
+                )
+            return self.orders.cancel(client_order_id, now)
+        except OrderNotWorking as exc:
+            log.info("%s refused: %s", type(command).__name__, exc)
+            return []
 
-    async def cancel(self, command: CancelOrder, subject: str) -> None:
-        """Cancel a working order: OrderPendingCancel as the request goes to the venue, then
-        the venue's answer. Unknown or finished orders are left as they are (logged)."""
-        async with self._lock, self.engine.begin() as conn:
-            repo = ExecutionRepository(conn)
-            if not await repo.already_processed(command.message_id):
-                now = now_ns()
-                client_order_id = ClientOrderId(command.client_order_id)
-                order = self._orders.get(client_order_id)
-                events: list[OrderEvent] = []
-                if order is None or not order.status.is_open:
-                    log.info("cancel of %s: no working order by that id", client_order_id)
-                else:
-                    ids: dict[str, Any] = {
-                        "client_order_id": client_order_id,
-                        "strategy_id": order.spec.strategy_id,
-                        "instrument_id": order.spec.instrument_id,
-                        "ts_event": now,
-                    }
-                    events.append(core_events.OrderPendingCancel(**ids))
-                    answer = self.venue.cancel(client_order_id, now)
-                    events += answer or [
-                        core_events.OrderCancelRejected(
-                            **ids,
-                            reason_code="NOT_RESTING",
-                            reason="the venue holds no resting order by that id",
-                        )
-                    ]
-                await self._book(repo, events, command, now)
-                await repo.mark_processed(command.message_id, subject, now)
-        await self.flush_outbox()
+    async def _reload(self) -> None:
+        self.orders = ExecutionEngine(self.venue_factory())
+        await self.recover()
 
     async def on_trade(self, trade: CoreTrade) -> None:
-        """Let the venue match resting orders against a trade."""
-        await self._on_market(lambda: self.venue.on_trade(trade))
+        """Let the engine match and trigger orders against a trade."""
+        await self._on_market(lambda: self.orders.on_trade(trade))
+
+    async def on_quote(self, quote: CoreQuote) -> None:
+        """Let the engine match and trigger orders against a quote."""
+        await self._on_market(lambda: self.orders.on_quote(quote))
 
     async def on_bar(self, bar: CoreBar) -> None:
-        """Let the venue match resting orders against a bar."""
-        await self._on_market(lambda: self.venue.on_bar(bar))
+        """Let the engine match and trigger orders against a bar."""
+        await self._on_market(lambda: self.orders.on_bar(bar))
+
+    async def tick(self) -> None:
+        """Let time pass: requests in flight reach the venue and orders expire."""
+        await self._on_market(lambda: self.orders.advance(now_ns()))
 
     async def _on_market(self, match: Callable[[], list[OrderEvent]]) -> None:
         async with self._lock:
             events = match()
             if not events:
                 return
-            async with self.engine.begin() as conn:
-                await self._book(ExecutionRepository(conn), events, None, now_ns())
+            try:
+                async with self.engine.begin() as conn:
+                    await self._book(ExecutionRepository(conn), events, None, now_ns())
+            except BaseException:
+                await self._reload()
+                raise
         await self.flush_outbox()
 
     async def _book(
@@ -183,12 +213,10 @@ class ExecutionService:
         events: Sequence[OrderEvent],
         cause: Message | None,
         now: int,
-        order: Order | None = None,
     ) -> None:
-        """Apply events to their orders, persist state and append them to the outbox."""
+        """Append the engine's events to the log, book fills, save every order touched."""
+        touched: dict[ClientOrderId, Order] = {}
         for index, event in enumerate(events):
-            current = order if order is not None else self._orders[event.client_order_id]
-            current.apply(event)
             envelope: dict[str, Any] = {"ts_init": now}
             if cause is not None:
                 envelope.update(cause.caused(ts_init=now))
@@ -202,9 +230,9 @@ class ExecutionService:
             )
             if isinstance(event, core_events.OrderFilled):
                 await self._book_fill(repo, event, wire, now)
-            await repo.save_order(current, now)
-            if current.status.is_terminal:
-                self._orders.pop(current.client_order_id, None)
+            touched[event.client_order_id] = self.orders.orders[event.client_order_id]
+        for order in touched.values():
+            await repo.save_order(order, now)
 
     async def _book_fill(
         self, repo: ExecutionRepository, fill: core_events.OrderFilled, wire: Message, now: int
@@ -306,27 +334,30 @@ class ExecutionService:
         return PositionsReply(positions=tuple(views))
 
 
-def _order_from_row(row: Mapping[str, Any]) -> Order:
-    spec = OrderSpec(
-        client_order_id=ClientOrderId(str(row["client_order_id"])),
-        strategy_id=StrategyId(str(row["strategy_id"])),
-        account_id=AccountId(str(row["account_id"])),
-        instrument_id=InstrumentId.parse(str(row["instrument_id"])),
-        side=OrderSide(row["side"]),
-        order_type=OrderType(row["order_type"]),
-        quantity=row["quantity"],
-        time_in_force=TimeInForce(row["time_in_force"]),
-        price=row["price"],
-        trigger_price=row["trigger_price"],
-        expire_time_ns=row["expire_time_ns"],
-        reduce_only=bool(row["reduce_only"]),
-        post_only=bool(row["post_only"]),
-    )
-    venue_order_id = row["venue_order_id"]
-    return Order(
-        spec,
-        status=OrderStatus(row["status"]),
-        filled_qty=row["filled_qty"],
-        avg_px=row["avg_px"],
-        venue_order_id=VenueOrderId(str(venue_order_id)) if venue_order_id else None,
-    )
+class Ticker:
+    """Calls ``tick`` every ``interval_s`` seconds until stopped; a failing tick is logged
+    and the next one comes anyway."""
+
+    def __init__(self, tick: Callable[[], Awaitable[None]], interval_s: float) -> None:
+        self.tick = tick
+        self.interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start ticking in the background."""
+        self._task = asyncio.create_task(self._run(), name="execution-clock")
+
+    async def stop(self) -> None:
+        """Stop ticking and wait for the loop to end."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval_s)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("the execution clock's tick failed")

@@ -1,12 +1,21 @@
-"""Risk's subscriptions: orders to judge, and market data to value them."""
+"""Risk's subscriptions: orders and order lists to judge, modifies to pass on, and market
+data to value orders."""
 
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
 from foxtrot.common import subjects
 from foxtrot.common.consumers import Consumers, Delivery
-from foxtrot.common.messages.v1 import Bar, SubmitOrder, TradeBatch
+from foxtrot.common.messages.v1 import (
+    Bar,
+    Message,
+    ModifyOrder,
+    SubmitOrder,
+    SubmitOrderList,
+    TradeBatch,
+)
 from foxtrot.common.publishing import Publisher, derived_id, now_ns
 from foxtrot.common.streams import COMMANDS, EVENTS, MARKET_DATA
 from foxtrot.core.identifiers import InstrumentId
@@ -15,6 +24,7 @@ from foxtrot.risk.service import RiskGate
 __all__ = ["register"]
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=Message)
 
 
 def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
@@ -37,14 +47,37 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
                 extra={"client_order_id": command.client_order_id, "reason_code": denial.code},
             )
             return
-        approved = command.model_copy(
-            update={
-                "message_id": derived_id(command.message_id, "approved"),
-                "causation_id": command.message_id,
-                "ts_init": now,
-            }
-        )
-        await publish(subjects.EXEC_SUBMIT_ORDER, approved, COMMANDS)
+        await publish(subjects.EXEC_SUBMIT_ORDER, _approved(command, now), COMMANDS)
+
+    async def on_submit_list(command: SubmitOrderList, _: Delivery) -> None:
+        # The list stands or falls together: one denial denies every order in it.
+        now = now_ns()
+        for order in command.orders:
+            denial = gate.check(order)
+            if denial is None:
+                continue
+            for index, member in enumerate(command.orders):
+                event = gate.denied(member, denial, now).model_copy(
+                    update={
+                        "message_id": derived_id(command.message_id, f"denied-{index}"),
+                        "causation_id": command.message_id,
+                        "correlation_id": command.correlation_id,
+                    }
+                )
+                await publish(subjects.order_events(member.strategy_id), event, EVENTS)
+            log.info(
+                "denied order list %s: %s: %s",
+                command.order_list_id,
+                order.client_order_id,
+                denial.message,
+                extra={"order_list_id": command.order_list_id, "reason_code": denial.code},
+            )
+            return
+        await publish(subjects.EXEC_SUBMIT_ORDER_LIST, _approved(command, now), COMMANDS)
+
+    async def on_modify(command: ModifyOrder, _: Delivery) -> None:
+        # Pre-trade checks of modifies come with the risk issue; until then they pass.
+        await publish(subjects.EXEC_MODIFY_ORDER, _approved(command, now_ns()), COMMANDS)
 
     async def on_trades(batch: TradeBatch, _: Delivery) -> None:
         gate.on_price(InstrumentId.parse(batch.instrument_id), batch.trades[-1].price)
@@ -59,6 +92,20 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
         decode=SubmitOrder.from_json,
         handle=on_submit,
     )
+    consumers.durable(
+        subjects.RISK_SUBMIT_ORDER_LIST,
+        stream=COMMANDS,
+        durable="risk-submit-order-list",
+        decode=SubmitOrderList.from_json,
+        handle=on_submit_list,
+    )
+    consumers.durable(
+        subjects.RISK_MODIFY_ORDER,
+        stream=COMMANDS,
+        durable="risk-modify-order",
+        decode=ModifyOrder.from_json,
+        handle=on_modify,
+    )
     consumers.latest(
         subjects.MD_ALL_TRADE_BATCHES,
         stream=MARKET_DATA,
@@ -66,3 +113,14 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
         handle=on_trades,
     )
     consumers.latest(subjects.MD_ALL_BARS, stream=MARKET_DATA, decode=Bar.from_json, handle=on_bar)
+
+
+def _approved(command: M, now: int) -> M:
+    """The command as risk passes it on to execution: a new id caused by the original."""
+    return command.model_copy(
+        update={
+            "message_id": derived_id(command.message_id, "approved"),
+            "causation_id": command.message_id,
+            "ts_init": now,
+        }
+    )

@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from foxtrot.common.messages.v1 import Message, OrdersQuery, OrderView, PositionsQuery
-from foxtrot.core.enums import OrderStatus
-from foxtrot.core.identifiers import InstrumentId, StrategyId
+from foxtrot.core.enums import (
+    ContingencyType,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    TrailingOffsetType,
+)
+from foxtrot.core.identifiers import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    StrategyId,
+    VenueOrderId,
+)
+from foxtrot.core.order_spec import OrderSpec
 from foxtrot.core.orders import Order
 from foxtrot.core.portfolio import Position
 from foxtrot.execution.adapters.tables import (
@@ -26,7 +40,7 @@ from foxtrot.execution.adapters.tables import (
     processed_messages,
 )
 
-__all__ = ["ExecutionRepository", "OutboxEntry"]
+__all__ = ["ExecutionRepository", "OutboxEntry", "order_from_row"]
 
 OutboxEntry = tuple[int, str, str, bytes]
 
@@ -79,15 +93,22 @@ class ExecutionRepository:
             "expire_time_ns": spec.expire_time_ns,
             "reduce_only": spec.reduce_only,
             "post_only": spec.post_only,
+            "trailing_offset": spec.trailing_offset,
+            "trailing_offset_type": spec.trailing_offset_type.value,
+            "limit_offset": spec.limit_offset,
+            "display_qty": spec.display_qty,
+            "contingency_type": spec.contingency_type.value,
+            "order_list_id": spec.order_list_id,
+            "linked_order_ids": list(spec.linked_order_ids),
+            "parent_order_id": spec.parent_order_id,
             "status": order.status.value,
+            "working_status": order.working_status.value if order.working_status else None,
             "filled_qty": order.filled_qty,
             "avg_px": order.avg_px,
             "ts_init": ts,
             "ts_last": ts,
         }
-        changing = {
-            k: values[k] for k in ("venue_order_id", "status", "filled_qty", "avg_px", "ts_last")
-        }
+        changing = {k: values[k] for k in _CHANGING}
         await self.conn.execute(
             insert(orders)
             .values(**values)
@@ -211,11 +232,28 @@ class ExecutionRepository:
                 update(order_events).where(order_events.c.seq.in_(seqs)).values(published=True)
             )
 
-    async def open_orders(self) -> list[dict[str, Any]]:
-        """Rows of orders still working at the venue."""
-        open_states = [s.value for s in OrderStatus if s.is_open]
-        rows = await self.conn.execute(select(orders).where(orders.c.status.in_(open_states)))
-        return [dict(r) for r in rows.mappings()]
+    async def open_orders(self) -> list[tuple[Order, int, int]]:
+        """Orders still working (or waiting for their parent), each with its fill count and
+        the time it started working."""
+        live = [s.value for s in OrderStatus if s.is_open or s is OrderStatus.INITIALIZED]
+        rows = (await self.conn.execute(select(orders).where(orders.c.status.in_(live)))).mappings()
+        found = [(order_from_row(dict(row)), int(row["ts_init"])) for row in rows]
+        counts = await self.conn.execute(
+            select(fills.c.client_order_id, func.count())
+            .where(fills.c.client_order_id.in_([o.client_order_id for o, _ in found]))
+            .group_by(fills.c.client_order_id)
+        )
+        by_order = {cid: int(n) for cid, n in counts}
+        return [(o, by_order.get(o.client_order_id, 0), ts) for o, ts in found]
+
+    async def net_positions(self) -> dict[str, Decimal]:
+        """The net quantity per instrument over every strategy's position."""
+        rows = await self.conn.execute(
+            select(positions.c.instrument_id, func.sum(positions.c.quantity)).group_by(
+                positions.c.instrument_id
+            )
+        )
+        return {instrument_id: Decimal(total) for instrument_id, total in rows}
 
     async def query_orders(self, query: OrdersQuery) -> list[OrderView]:
         """Orders matching a query, newest first."""
@@ -241,6 +279,58 @@ class ExecutionRepository:
         if not query.include_flat:
             stmt = stmt.where(positions.c.quantity != 0)
         return [dict(r) for r in (await self.conn.execute(stmt)).mappings()]
+
+
+_CHANGING = (
+    "venue_order_id",
+    "status",
+    "working_status",
+    "filled_qty",
+    "avg_px",
+    "quantity",
+    "price",
+    "trigger_price",
+    "ts_last",
+)
+
+
+def order_from_row(row: Mapping[str, Any]) -> Order:
+    """An order as its row in ``orders`` stores it."""
+    spec = OrderSpec(
+        client_order_id=ClientOrderId(str(row["client_order_id"])),
+        strategy_id=StrategyId(str(row["strategy_id"])),
+        account_id=AccountId(str(row["account_id"])),
+        instrument_id=InstrumentId.parse(str(row["instrument_id"])),
+        side=OrderSide(row["side"]),
+        order_type=OrderType(row["order_type"]),
+        quantity=row["quantity"],
+        time_in_force=TimeInForce(row["time_in_force"]),
+        price=row["price"],
+        trigger_price=row["trigger_price"],
+        expire_time_ns=row["expire_time_ns"],
+        reduce_only=bool(row["reduce_only"]),
+        post_only=bool(row["post_only"]),
+        trailing_offset=row["trailing_offset"],
+        trailing_offset_type=TrailingOffsetType(row["trailing_offset_type"]),
+        limit_offset=row["limit_offset"],
+        display_qty=row["display_qty"],
+        contingency_type=ContingencyType(row["contingency_type"]),
+        order_list_id=row["order_list_id"],
+        linked_order_ids=tuple(ClientOrderId(i) for i in row["linked_order_ids"]),
+        parent_order_id=(
+            ClientOrderId(row["parent_order_id"]) if row["parent_order_id"] is not None else None
+        ),
+    )
+    venue_order_id = row["venue_order_id"]
+    working = row["working_status"]
+    return Order(
+        spec,
+        status=OrderStatus(row["status"]),
+        filled_qty=row["filled_qty"],
+        avg_px=row["avg_px"],
+        venue_order_id=VenueOrderId(str(venue_order_id)) if venue_order_id else None,
+        working_status=OrderStatus(working) if working else None,
+    )
 
 
 def _json_bytes(payload: Any) -> bytes:

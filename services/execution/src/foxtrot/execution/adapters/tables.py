@@ -64,6 +64,20 @@ orders = Table(
     Column("avg_px", Numeric, nullable=True),
     Column("ts_init", BigInteger, nullable=False),
     Column("ts_last", BigInteger, nullable=False),
+    Column("trailing_offset", Numeric, nullable=True),
+    Column("trailing_offset_type", String(16), nullable=False, server_default="PRICE"),
+    Column("limit_offset", Numeric, nullable=True),
+    Column("display_qty", Numeric, nullable=True),
+    Column("contingency_type", String(8), nullable=False, server_default="NONE"),
+    Column("order_list_id", String(64), nullable=True, index=True),
+    Column("linked_order_ids", JSONB, nullable=False, server_default="[]"),
+    Column("parent_order_id", String(64), nullable=True),
+    Column(
+        "working_status",
+        String(32),
+        nullable=True,
+        comment="under PENDING_UPDATE / PENDING_CANCEL: the state the order returns to",
+    ),
 )
 
 fills = Table(

@@ -44,7 +44,12 @@ from foxtrot.common.messages.v1.order_events import (
     OrderUpdated,
     order_event_from_core,
 )
-from foxtrot.common.messages.v1.orders import CancelOrder, ModifyOrder, SubmitOrder
+from foxtrot.common.messages.v1.orders import (
+    CancelOrder,
+    ModifyOrder,
+    SubmitOrder,
+    SubmitOrderList,
+)
 from foxtrot.common.messages.v1.portfolio import (
     POSITION_EVENT_ADAPTER,
     AccountBalance,
@@ -130,6 +135,7 @@ __all__ = [
     "QueryFailed",
     "QuoteTick",
     "SubmitOrder",
+    "SubmitOrderList",
     "TradeBatch",
     "TradeTick",
     "new_envelope",
@@ -148,6 +154,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     IngestQuote,
     IngestBar,
     SubmitOrder,
+    SubmitOrderList,
     ModifyOrder,
     CancelOrder,
     OrderDenied,

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import Field, model_validator
 
 from foxtrot.common.messages.v1.envelope import Message
 from foxtrot.common.messages.v1.types import (
     InstrumentIdStr,
+    NonNegativeDecimalStr,
     PositiveDecimalStr,
     Token,
     UnixNanos,
 )
-from foxtrot.core.enums import OrderSide, OrderType, TimeInForce
+from foxtrot.core.contingencies import check_order_list
+from foxtrot.core.enums import (
+    ContingencyType,
+    OrderSide,
+    OrderType,
+    TimeInForce,
+    TrailingOffsetType,
+)
 from foxtrot.core.errors import InvalidOrder
 from foxtrot.core.identifiers import AccountId, ClientOrderId, InstrumentId, StrategyId
 from foxtrot.core.orders import OrderSpec
 
-__all__ = ["CancelOrder", "ModifyOrder", "SubmitOrder"]
+__all__ = ["MAX_ORDER_LIST", "CancelOrder", "ModifyOrder", "SubmitOrder", "SubmitOrderList"]
+
+MAX_ORDER_LIST: Final = 16
 
 ClientOrderIdStr = Field(
     pattern=r"^[A-Za-z0-9_\-:]+$",
@@ -26,6 +36,7 @@ ClientOrderIdStr = Field(
     max_length=64,
     description="id the submitter gives the order; unique per account",
 )
+LinkedOrderId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-:]+$", min_length=1, max_length=64)]
 
 
 class SubmitOrder(Message):
@@ -47,6 +58,29 @@ class SubmitOrder(Message):
     expire_time_ns: UnixNanos | None = Field(default=None, description="expiry for GTD")
     reduce_only: bool = False
     post_only: bool = False
+    trailing_offset: PositiveDecimalStr | None = Field(
+        default=None, description="trailing stops: how far the trigger trails the market"
+    )
+    trailing_offset_type: TrailingOffsetType = Field(
+        default=TrailingOffsetType.PRICE,
+        description="unit of trailing_offset and limit_offset: PRICE or BASIS_POINTS",
+    )
+    limit_offset: NonNegativeDecimalStr | None = Field(
+        default=None, description="trailing stop-limits: how far the limit trails the trigger"
+    )
+    display_qty: PositiveDecimalStr | None = Field(
+        default=None, description="iceberg: the quantity shown at a time"
+    )
+    contingency_type: ContingencyType = Field(
+        default=ContingencyType.NONE, description="OTO parent or OCO member of an order list"
+    )
+    order_list_id: Token | None = Field(default=None, description="the order list it belongs to")
+    linked_order_ids: tuple[LinkedOrderId, ...] = Field(
+        default=(), description="OTO: its children; OCO: the orders it cancels"
+    )
+    parent_order_id: LinkedOrderId | None = Field(
+        default=None, description="the OTO parent whose fills release this order"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -72,6 +106,16 @@ class SubmitOrder(Message):
             expire_time_ns=self.expire_time_ns,
             reduce_only=self.reduce_only,
             post_only=self.post_only,
+            trailing_offset=self.trailing_offset,
+            trailing_offset_type=self.trailing_offset_type,
+            limit_offset=self.limit_offset,
+            display_qty=self.display_qty,
+            contingency_type=self.contingency_type,
+            order_list_id=self.order_list_id,
+            linked_order_ids=tuple(ClientOrderId(i) for i in self.linked_order_ids),
+            parent_order_id=(
+                ClientOrderId(self.parent_order_id) if self.parent_order_id is not None else None
+            ),
         )
 
     @classmethod
@@ -91,8 +135,39 @@ class SubmitOrder(Message):
             expire_time_ns=spec.expire_time_ns,
             reduce_only=spec.reduce_only,
             post_only=spec.post_only,
+            trailing_offset=spec.trailing_offset,
+            trailing_offset_type=spec.trailing_offset_type,
+            limit_offset=spec.limit_offset,
+            display_qty=spec.display_qty,
+            contingency_type=spec.contingency_type,
+            order_list_id=spec.order_list_id,
+            linked_order_ids=spec.linked_order_ids,
+            parent_order_id=spec.parent_order_id,
             **envelope,
         )
+
+
+class SubmitOrderList(Message):
+    """Ask for a list of linked orders (OTO, OCO, bracket) that stand or fall together.
+    Subjects: cmd.v1.risk.submit_order_list, then cmd.v1.exec.submit_order_list."""
+
+    type: Literal["SubmitOrderList"] = "SubmitOrderList"
+    order_list_id: Token = Field(description="id of the list; every order carries it")
+    orders: tuple[SubmitOrder, ...] = Field(
+        min_length=1, max_length=MAX_ORDER_LIST, description="the orders, parents first"
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        try:
+            check_order_list(self.to_core())
+        except InvalidOrder as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def to_core(self) -> list[OrderSpec]:
+        """The domain's view of every order in the list."""
+        return [order.to_core() for order in self.orders]
 
 
 class ModifyOrder(Message):

@@ -7,7 +7,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from foxtrot.common.messages.v1.types import DecimalStr, InstrumentIdStr, Token, UnixNanos
-from foxtrot.core.enums import OrderSide, OrderStatus, OrderType, PositionSide, TimeInForce
+from foxtrot.core.enums import (
+    ContingencyType,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    TimeInForce,
+    TrailingOffsetType,
+)
 
 __all__ = [
     "BarsQuery",
@@ -57,7 +65,18 @@ class OrderView(_Frozen):
     expire_time_ns: UnixNanos | None
     reduce_only: bool
     post_only: bool
+    trailing_offset: DecimalStr | None = None
+    trailing_offset_type: TrailingOffsetType = TrailingOffsetType.PRICE
+    limit_offset: DecimalStr | None = None
+    display_qty: DecimalStr | None = None
+    contingency_type: ContingencyType = ContingencyType.NONE
+    order_list_id: str | None = None
+    linked_order_ids: tuple[str, ...] = ()
+    parent_order_id: str | None = None
     status: OrderStatus
+    working_status: OrderStatus | None = Field(
+        default=None, description="under a pending state: the state the order returns to"
+    )
     filled_qty: DecimalStr
     avg_px: DecimalStr | None
     ts_init: UnixNanos
