@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -105,8 +106,14 @@ async def _settled_orders(
         response = await api.get("/v1/orders", params={"strategy_id": strategy_id, "limit": 1000})
         response.raise_for_status()
         current: list[dict[str, Any]] = response.json()
-        done = len(current) >= 4 and all(o["status"] == "FILLED" for o in current)
-        return current if done else None
+        # Market orders fill at the next bar's open, so an order the strategy sent on the
+        # replay's last bar waits, ACCEPTED, for a bar that does not come.
+        done = (
+            len(current) >= 4
+            and current[0]["status"] in ("FILLED", "ACCEPTED")
+            and all(o["status"] == "FILLED" for o in current[1:])
+        )
+        return [o for o in current if o["status"] == "FILLED"] if done else None
 
     result: list[dict[str, Any]] = await _until(settled, what="the strategy's orders to settle")
     return result
@@ -142,7 +149,7 @@ async def test_a_manual_order_goes_through_risk_and_is_filled(
     platform: LocalPlatform, infrastructure: Infrastructure
 ) -> None:
     async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as api:
-        await _settled_orders(api, infrastructure.nats_url, "sma-cross-1")  # prices known
+        settled = await _settled_orders(api, infrastructure.nats_url, "sma-cross-1")
         response = await api.post(
             "/v1/orders",
             json={
@@ -154,6 +161,20 @@ async def test_a_manual_order_goes_through_risk_and_is_filled(
         )
         assert response.status_code == 202, response.text
         assert response.json()["client_order_id"] == "manual-e2e-1"
+        # The replay is over: a market order fills from the next data, so publish a trade
+        # the way an external tool would.
+        client = await nats.connect(infrastructure.nats_url)
+        try:
+            trade = {
+                "price": settled[0]["avg_px"],
+                "size": "1",
+                "ts_event": time.time_ns(),
+                "trade_id": "e2e-next-trade",
+            }
+            await client.publish("md.v1.ingest.trade.FTX.BTC-PERP", json.dumps(trade).encode())
+            await client.flush()
+        finally:
+            await client.close()
 
         async def filled() -> dict[str, Any] | None:
             found = (await api.get("/v1/orders", params={"strategy_id": "manual"})).json()

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from foxtrot.common.messages.v1 import OrderDenied, SubmitOrder
+from foxtrot.common.messages.v1 import OrderDenied, SubmitOrder, SubmitOrderList
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.risk import Denial, DenialCode, RiskLimits
 from foxtrot.risk.config import RiskSettings
@@ -200,3 +200,34 @@ def test_environment_limits_are_what_the_gate_enforces(clean_env: pytest.MonkeyP
     denial = gate.check(submit(quantity="0.6"))
     assert denial is not None
     assert denial.code == DenialCode.MAX_ORDER_QUANTITY
+
+
+def test_an_order_list_is_denied_whole_naming_the_order_that_failed() -> None:
+    gate = RiskGate(RiskLimits(max_order_quantity=Decimal(5)))
+    common = {
+        "strategy_id": "s1",
+        "account_id": "acc",
+        "instrument_id": "BTCUSDT.SIM",
+        "side": "BUY",
+        "order_type": "LIMIT",
+        "price": "100",
+        "order_list_id": "L1",
+        "contingency_type": "OCO",
+        "ts_event": 1,
+        "ts_init": 1,
+    }
+    small = SubmitOrder(client_order_id="a", quantity="1", linked_order_ids=("b",), **common)
+    large = SubmitOrder(client_order_id="b", quantity="6", linked_order_ids=("a",), **common)
+    denial = gate.check_list(
+        SubmitOrderList(order_list_id="L1", orders=(small, large), ts_event=1, ts_init=1)
+    )
+    assert denial is not None
+    assert denial.code == "MAX_ORDER_QUANTITY"
+    assert denial.message.startswith("order b: ")
+    fine = large.model_copy(update={"quantity": Decimal(5)})
+    assert (
+        gate.check_list(
+            SubmitOrderList(order_list_id="L1", orders=(small, fine), ts_event=1, ts_init=1)
+        )
+        is None
+    )

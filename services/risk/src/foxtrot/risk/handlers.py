@@ -50,12 +50,9 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
         await publish(subjects.EXEC_SUBMIT_ORDER, _approved(command, now), COMMANDS)
 
     async def on_submit_list(command: SubmitOrderList, _: Delivery) -> None:
-        # The list stands or falls together: one denial denies every order in it.
         now = now_ns()
-        for order in command.orders:
-            denial = gate.check(order)
-            if denial is None:
-                continue
+        denial = gate.check_list(command)
+        if denial is not None:
             for index, member in enumerate(command.orders):
                 event = gate.denied(member, denial, now).model_copy(
                     update={
@@ -66,9 +63,8 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
                 )
                 await publish(subjects.order_events(member.strategy_id), event, EVENTS)
             log.info(
-                "denied order list %s: %s: %s",
+                "denied order list %s: %s",
                 command.order_list_id,
-                order.client_order_id,
                 denial.message,
                 extra={"order_list_id": command.order_list_id, "reason_code": denial.code},
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from foxtrot.common.messages.v1 import OrderDenied, SubmitOrder
+from foxtrot.common.messages.v1 import OrderDenied, SubmitOrder, SubmitOrderList
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.risk import Denial, PreTradeContext, RiskLimits, evaluate
 
@@ -28,6 +28,15 @@ class RiskGate:
         spec = command.to_core()
         ctx = PreTradeContext(self.limits, self.last_prices.get(spec.instrument_id))
         return evaluate(spec, ctx)
+
+    def check_list(self, command: SubmitOrderList) -> Denial | None:
+        """The first rule any order of the list fails (naming that order), or None when the
+        whole list may go to execution: a list stands or falls together."""
+        for order in command.orders:
+            denial = self.check(order)
+            if denial is not None:
+                return Denial(denial.code, f"order {order.client_order_id}: {denial.message}")
+        return None
 
     @staticmethod
     def denied(command: SubmitOrder, denial: Denial, ts: int) -> OrderDenied:

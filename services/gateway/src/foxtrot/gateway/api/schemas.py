@@ -6,8 +6,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from foxtrot.common.messages.v1.types import InstrumentIdStr, PositiveDecimalStr, Token
-from foxtrot.core.enums import OrderSide, OrderType, TimeInForce
+from foxtrot.common.messages.v1.types import (
+    InstrumentIdStr,
+    NonNegativeDecimalStr,
+    PositiveDecimalStr,
+    Token,
+)
+from foxtrot.core.enums import OrderSide, OrderType, TimeInForce, TrailingOffsetType
 
 __all__ = ["OrderAccepted", "OrderRequest"]
 
@@ -27,6 +32,16 @@ class OrderRequest(BaseModel):
     expire_time_ns: Annotated[int, Field(ge=0)] | None = None
     reduce_only: bool = False
     post_only: bool = False
+    trailing_offset: PositiveDecimalStr | None = Field(
+        default=None, description="trailing stops: how far the trigger trails the market"
+    )
+    trailing_offset_type: TrailingOffsetType = TrailingOffsetType.PRICE
+    limit_offset: NonNegativeDecimalStr | None = Field(
+        default=None, description="trailing stop-limits: how far the limit trails the trigger"
+    )
+    display_qty: PositiveDecimalStr | None = Field(
+        default=None, description="iceberg: the quantity shown at a time"
+    )
     client_order_id: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9_\-:]+$",
