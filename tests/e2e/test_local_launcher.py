@@ -85,7 +85,9 @@ def test_launcher_serves_orders_and_ctrl_c_stops_every_process(tmp_path: Path) -
                 orders = json.load(response)
             time.sleep(0.5)
         assert orders
-        assert all(o["status"] == "FILLED" for o in orders)
+        # A market order fills at the next bar's open: the newest may still be waiting.
+        assert all(o["status"] in ("FILLED", "ACCEPTED") for o in orders), orders
+        assert any(o["status"] == "FILLED" for o in orders) or len(orders) == 1
         env_file = (state_dir / "nats.env").read_text()
         assert asyncio.run(_ingest_with_the_written_urls(env_file)) == "7.5"
 
