@@ -93,13 +93,13 @@ class OrderEmulator:
         """True while the order waits here for its trigger."""
         return client_order_id in self._held
 
-    def hold(self, spec: OrderSpec, ts: int, expire_ns: int | None = None) -> list[OrderEvent]:
-        """Start watching an order; a trailing stop without a trigger starts from the last
-        price seen (an OrderUpdated), or from the first price to come. ``expire_ns``
-        restores a DAY order's expiry after a restart."""
+    def hold(self, spec: OrderSpec, ts: int) -> list[OrderEvent]:
+        """Start watching an order that started working at ``ts``; a trailing stop without
+        a trigger starts from the last price seen (an OrderUpdated), or from the first
+        price to come."""
         if spec.order_type not in EMULATED_ORDER_TYPES:
             raise ValueError(f"the emulator holds orders with triggers, not {spec.order_type}")
-        self._held[spec.client_order_id] = _Held(spec, expire_ns or spec.expiry(ts))
+        self._held[spec.client_order_id] = _Held(spec, spec.expiry(ts))
         last = self._last.get(spec.instrument_id)
         if last is None or not spec.order_type.is_trailing or spec.trigger_price is not None:
             return []

@@ -170,7 +170,7 @@ class ExecutionEngine:
         if working is OrderStatus.INITIALIZED:
             return
         if spec.order_type not in self.venue.native_order_types and working is OrderStatus.ACCEPTED:
-            self.emulator.hold(spec, ts_accepted, spec.expiry(ts_accepted))
+            self.emulator.hold(spec, ts_accepted)
         elif order.venue_order_id is not None and order.status.is_open:
             venue_spec = (
                 spec if spec.order_type in self.venue.native_order_types else released(spec)

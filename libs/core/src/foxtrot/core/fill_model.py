@@ -21,7 +21,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from foxtrot.core.enums import OrderSide
 
-__all__ = ["FillModel", "Level", "Liquidity", "bar_path"]
+__all__ = ["FillModel", "Level", "Liquidity", "bar_path", "round_down", "within"]
 
 _ZERO = Decimal(0)
 _BPS = Decimal(10_000)
@@ -113,12 +113,14 @@ class Liquidity:
     def available(self, side: OrderSide, limit: Decimal | None) -> Decimal:
         """Size an order on ``side`` could take now at ``limit`` or better."""
         return sum(
-            (lv.size for lv in self.side_for(side) if _within(lv.price, side, limit)),
+            (lv.size for lv in self.side_for(side) if within(lv.price, side, limit)),
             _ZERO,
         )
 
 
-def _within(price: Decimal, side: OrderSide, limit: Decimal | None) -> bool:
+def within(price: Decimal, side: OrderSide, limit: Decimal | None) -> bool:
+    """True when ``price`` is at ``limit`` or better for an order on ``side`` (any price
+    is, without a limit)."""
     if limit is None:
         return True
     return price <= limit if side is OrderSide.BUY else price >= limit

@@ -65,7 +65,7 @@ from foxtrot.core.events import (
     OrderRejected,
     OrderUpdated,
 )
-from foxtrot.core.fill_model import FillModel, Level, Liquidity, round_down
+from foxtrot.core.fill_model import FillModel, Level, Liquidity, round_down, within
 from foxtrot.core.identifiers import ClientOrderId, InstrumentId, TradeId, VenueOrderId
 from foxtrot.core.instruments import Instrument
 from foxtrot.core.order_spec import OrderSpec
@@ -309,7 +309,7 @@ class SimulatedVenue:
         events: list[OrderEvent] = []
         tick = self._tick(spec.instrument_id)
         for level in liquidity.side_for(spec.side):
-            if w.leaves <= 0 or not _within(level.price, spec.side, spec.price):
+            if w.leaves <= 0 or not within(level.price, spec.side, spec.price):
                 break
             price = (
                 level.price
@@ -336,12 +336,12 @@ class SimulatedVenue:
         if not (through or touched):
             return []
         price = limit
-        if liquidity.open is not None and _within(liquidity.open, side, limit):
+        if liquidity.open is not None and within(liquidity.open, side, limit):
             price = liquidity.open  # the bar opened through the limit
         slice_ = spec.display_qty or w.leaves
         events: list[OrderEvent] = []
         for level in liquidity.side_for(side):
-            if liquidity.standing and not _within(level.price, side, limit):
+            if liquidity.standing and not within(level.price, side, limit):
                 break
             fill = self._fill_from(w, level, price, LiquiditySide.MAKER, ts, slice_)
             if fill is None:
@@ -495,7 +495,7 @@ class SimulatedVenue:
         if spec.order_type is OrderType.MARKET:
             return True
         best = market.standing.reached(spec.side) if market.standing is not None else market.last
-        return best is not None and _within(best, spec.side, spec.price)
+        return best is not None and within(best, spec.side, spec.price)
 
     def _arrive_modify(self, request: _Request) -> list[OrderEvent]:
         spec, ts = request.spec, request.arrival
@@ -570,13 +570,6 @@ class SimulatedVenue:
     def _next_seq(self) -> int:
         self._seq += 1
         return self._seq
-
-
-def _within(price: Decimal, side: OrderSide, limit: Decimal | None) -> bool:
-    """True when ``price`` is at ``limit`` or better for an order on ``side``."""
-    if limit is None:
-        return True
-    return price <= limit if side is OrderSide.BUY else price >= limit
 
 
 def _modify_rejected(spec: OrderSpec, ts: int, code: str, reason: str) -> OrderModifyRejected:

@@ -127,21 +127,27 @@ class ExecutionService:
         subject: str,
         specs: Sequence[OrderSpec] = (),
     ) -> None:
+
+        async def handle(repo: ExecutionRepository) -> None:
+            if not await repo.already_processed(command.message_id):
+                now = now_ns()
+                events = await self._decide(repo, command, specs, now)
+                await self._book(repo, events, command, now)
+                await repo.mark_processed(command.message_id, subject, now)
+
         async with self._lock:
-            try:
-                async with self.engine.begin() as conn:
-                    repo = ExecutionRepository(conn)
-                    if not await repo.already_processed(command.message_id):
-                        now = now_ns()
-                        events = await self._decide(repo, command, specs, now)
-                        await self._book(repo, events, command, now)
-                        await repo.mark_processed(command.message_id, subject, now)
-            except BaseException:
-                # The engine may have moved on without the database: start it again from
-                # what was committed.
-                await self._reload()
-                raise
+            await self._write(handle)
         await self.flush_outbox()
+
+    async def _write(self, work: Callable[[ExecutionRepository], Awaitable[None]]) -> None:
+        """Run ``work`` in one transaction. If it fails, the engine may have moved on
+        without the database, so it starts again from what was committed."""
+        try:
+            async with self.engine.begin() as conn:
+                await work(ExecutionRepository(conn))
+        except BaseException:
+            await self._reload()
+            raise
 
     async def _decide(
         self,
@@ -199,12 +205,7 @@ class ExecutionService:
             events = match()
             if not events:
                 return
-            try:
-                async with self.engine.begin() as conn:
-                    await self._book(ExecutionRepository(conn), events, None, now_ns())
-            except BaseException:
-                await self._reload()
-                raise
+            await self._write(lambda repo: self._book(repo, events, None, now_ns()))
         await self.flush_outbox()
 
     async def _book(
