@@ -19,6 +19,7 @@ from foxtrot.common.messages.v1 import (
 from foxtrot.common.publishing import Publisher, derived_id, now_ns
 from foxtrot.common.streams import COMMANDS, EVENTS, MARKET_DATA
 from foxtrot.core.identifiers import InstrumentId
+from foxtrot.core.risk import Denial
 from foxtrot.risk.service import RiskGate
 
 __all__ = ["register"]
@@ -30,16 +31,19 @@ M = TypeVar("M", bound=Message)
 def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
     """Subscribe the risk gate to its subjects."""
 
+    async def deny(
+        order: SubmitOrder, denial: Denial, now: int, cause: Message, suffix: str
+    ) -> None:
+        event = gate.denied(order, denial, now, cause).model_copy(
+            update={"message_id": derived_id(cause.message_id, suffix)}
+        )
+        await publish(subjects.order_events(order.strategy_id), event, EVENTS)
+
     async def on_submit(command: SubmitOrder, _: Delivery) -> None:
         now = now_ns()
         denial = gate.check(command)
         if denial is not None:
-            event = gate.denied(command, denial, now)
-            await publish(
-                subjects.order_events(command.strategy_id),
-                event.model_copy(update={"message_id": derived_id(command.message_id, "denied")}),
-                EVENTS,
-            )
+            await deny(command, denial, now, command, "denied")
             log.info(
                 "denied %s: %s",
                 command.client_order_id,
@@ -54,14 +58,7 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
         denial = gate.check_list(command)
         if denial is not None:
             for index, member in enumerate(command.orders):
-                event = gate.denied(member, denial, now).model_copy(
-                    update={
-                        "message_id": derived_id(command.message_id, f"denied-{index}"),
-                        "causation_id": command.message_id,
-                        "correlation_id": command.correlation_id,
-                    }
-                )
-                await publish(subjects.order_events(member.strategy_id), event, EVENTS)
+                await deny(member, denial, now, command, f"denied-{index}")
             log.info(
                 "denied order list %s: %s",
                 command.order_list_id,

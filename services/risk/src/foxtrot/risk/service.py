@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from foxtrot.common.messages.v1 import OrderDenied, SubmitOrder, SubmitOrderList
+from foxtrot.common.messages.v1 import Message, OrderDenied, SubmitOrder, SubmitOrderList
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.risk import Denial, PreTradeContext, RiskLimits, evaluate
 
@@ -39,13 +39,16 @@ class RiskGate:
         return None
 
     @staticmethod
-    def denied(command: SubmitOrder, denial: Denial, ts: int) -> OrderDenied:
-        """The OrderDenied event for a refused order."""
+    def denied(
+        command: SubmitOrder, denial: Denial, ts: int, cause: Message | None = None
+    ) -> OrderDenied:
+        """The OrderDenied event for a refused order, caused by the order's command or, for
+        an order inside a list, by the list's ``cause``."""
         return OrderDenied(
             client_order_id=command.client_order_id,
             strategy_id=command.strategy_id,
             instrument_id=command.instrument_id,
             reason_code=denial.code,
             reason=denial.message,
-            **command.caused(ts_event=ts, ts_init=ts),
+            **(cause or command).caused(ts_event=ts, ts_init=ts),
         )
