@@ -33,7 +33,9 @@ def spec(
     )
 
 
-def run(engine: ExecutionEngine, data: list[Any], start: int) -> list[tuple[int, OrderEvent]]:
+def run(
+    engine: ExecutionEngine[SimulatedVenue], data: list[Any], start: int
+) -> list[tuple[int, OrderEvent]]:
     """Feed data from index ``start`` and return (index, event) for every event."""
     out = []
     for i, item in enumerate(data[start:], start):
@@ -52,7 +54,7 @@ def first(events: list[tuple[int, OrderEvent]], kind: type) -> tuple[int, Any]:
     return next((i, e) for i, e in events if isinstance(e, kind))
 
 
-def engine_after(data: list[Any], start: int) -> ExecutionEngine:
+def engine_after(data: list[Any], start: int) -> ExecutionEngine[SimulatedVenue]:
     engine = ExecutionEngine(SimulatedVenue("SIM"))
     run(engine, data[:start], 0)
     return engine

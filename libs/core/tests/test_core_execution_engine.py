@@ -56,7 +56,7 @@ def trade(price: str, ts: int, size: str = "100") -> TradeTick:
     return TradeTick(BTC, D(price), D(size), AggressorSide.BUYER, TradeId(str(ts)), ts, ts)
 
 
-def engine_at(price: str = "100") -> ExecutionEngine:
+def engine_at(price: str = "100") -> ExecutionEngine[SimulatedVenue]:
     engine = ExecutionEngine(SimulatedVenue("SIM"))
     engine.on_trade(trade(price, 1))
     return engine
@@ -71,7 +71,7 @@ def a_bracket(entry_qty: str = "2") -> tuple[OrderSpec, OrderSpec, OrderSpec]:
     )
 
 
-def status(engine: ExecutionEngine, cid: str) -> OrderStatus:
+def status(engine: ExecutionEngine[SimulatedVenue], cid: str) -> OrderStatus:
     return engine.orders[C(cid)].status
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import pytest
 from nats.aio.client import Client as NatsClient
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from foxtrot.common.messages.v1 import (
@@ -20,14 +19,11 @@ from foxtrot.common.messages.v1 import (
     SubmitOrder,
     SubmitOrderList,
 )
-from foxtrot.common.persistence import make_engine, upgrade_schema
-from foxtrot.common.streams import EVENTS, ensure_streams
-from foxtrot.common.testkit.infrastructure import Infrastructure
+from foxtrot.common.streams import EVENTS
 from foxtrot.core.data import Bar, QuoteTick
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.venue import SimulatedVenue
 from foxtrot.execution.adapters.tables import fills, order_events, orders, positions
-from foxtrot.execution.app import MIGRATIONS, SCHEMA
 from foxtrot.execution.service import ExecutionService
 
 pytestmark = pytest.mark.integration
@@ -35,30 +31,9 @@ INSTRUMENT = InstrumentId("BTC-PERP", "FTX")
 Publish = Callable[[str, bytes, str], Awaitable[None]]
 
 
-@pytest.fixture
-async def engine(infrastructure: Infrastructure) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(infrastructure.database_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    await asyncio.to_thread(upgrade_schema, infrastructure.database_url, MIGRATIONS, SCHEMA)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def publish(nats_client: NatsClient) -> Publish:
-    js = nats_client.jetstream()
-    await ensure_streams(js)
-
-    async def publish(subject: str, payload: bytes, message_id: str) -> None:
-        await js.publish(subject, payload, headers={"Nats-Msg-Id": message_id}, stream=EVENTS.name)
-
-    return publish
-
-
 def _service(engine: AsyncEngine, publish: Publish, account: str) -> ExecutionService:
     return ExecutionService(
-        engine, lambda: SimulatedVenue("SIM"), publish, account, Decimal("100000")
+        engine, lambda: SimulatedVenue("SIM"), publish, account, {"USD": Decimal("100000")}
     )
 
 

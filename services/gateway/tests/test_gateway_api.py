@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, cast
 
 import httpx
@@ -17,6 +18,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 
 from foxtrot.common import subjects
 from foxtrot.common.messages.v1 import (
+    AccountsQuery,
     OrdersQuery,
     OrdersReply,
     PositionsReply,
@@ -73,6 +75,7 @@ class FakeBroker:
     """Stands in for NatsBroker: records publishes, answers requests as told."""
 
     reply: bytes | Exception = b""
+    by_subject: dict[str, bytes] = field(default_factory=dict)
     published: list[Published] = field(default_factory=list)
     requests: list[tuple[bytes, str, float]] = field(default_factory=list)
 
@@ -88,6 +91,8 @@ class FakeBroker:
 
     async def request(self, message: bytes, subject: str, *, timeout: float) -> Reply:
         self.requests.append((message, subject, timeout))
+        if subject in self.by_subject:
+            return Reply(self.by_subject[subject])
         if isinstance(self.reply, Exception):
             raise self.reply
         return Reply(self.reply)
@@ -356,3 +361,93 @@ def test_http_order_list_returns_executions_orders(client: TestClient, broker: F
     assert order["avg_px"] == "46000.25"
     ((message, _, _),) = broker.requests
     assert OrdersQuery.model_validate_json(message) == OrdersQuery(strategy_id="manual", limit=5)
+
+
+# --- portfolio ------------------------------------------------------------------------------
+
+ACCOUNT: dict[str, Any] = {
+    "account_id": "SIM-1",
+    "balances": [
+        {"currency": "BTC", "total": "1.5", "locked": "0.4", "free": "1.1"},
+        {"currency": "USDT", "total": "9949.95", "locked": "180", "free": "9769.95"},
+    ],
+    "ts_last": 7,
+}
+
+
+def position(strategy: str, quantity: str, realized: str, unrealized: str | None) -> dict[str, Any]:
+    return {
+        "strategy_id": strategy,
+        "instrument_id": "BTCUSDT.BINANCE",
+        "side": "LONG" if Decimal(quantity) > 0 else "FLAT",
+        "quantity": quantity,
+        "avg_px_open": "100",
+        "realized_pnl": realized,
+        "unrealized_pnl": unrealized,
+        "commissions": "0.5",
+        "currency": "USDT",
+        "ts_last": 1,
+    }
+
+
+def test_http_account_shows_balances_per_currency(client: TestClient, broker: FakeBroker) -> None:
+    broker.reply = json.dumps({"type": "AccountsReply", "accounts": [ACCOUNT]}).encode()
+
+    response = client.get("/v1/accounts/SIM-1")
+
+    assert response.status_code == 200
+    assert response.json()["balances"][1] == ACCOUNT["balances"][1]
+    ((message, subject, _),) = broker.requests
+    assert subject == "qry.v1.exec.accounts"
+    assert AccountsQuery.model_validate_json(message) == AccountsQuery(account_id="SIM-1")
+
+
+def test_http_unknown_account_is_404_naming_it(client: TestClient, broker: FakeBroker) -> None:
+    broker.reply = b'{"type": "AccountsReply", "accounts": []}'
+
+    response = client.get("/v1/accounts/NOPE")
+
+    assert response.status_code == 404
+    assert "NOPE" in response.json()["detail"]
+
+
+def test_http_portfolio_sums_pnl_per_strategy_and_counts_unmarked_positions(
+    client: TestClient, broker: FakeBroker
+) -> None:
+    positions = [
+        position("a", "2", "10", "4.5"),
+        position("a", "0", "-3", None),  # flat: its realised PnL counts, nothing to mark
+        position("a", "1", "0", None),  # open, no price seen yet
+        position("b", "3", "1", "-2"),
+    ]
+    replies = {
+        "qry.v1.exec.positions": {"type": "PositionsReply", "positions": positions},
+        "qry.v1.exec.accounts": {"type": "AccountsReply", "accounts": [ACCOUNT]},
+    }
+    broker.by_subject = {subject: json.dumps(body).encode() for subject, body in replies.items()}
+
+    response = client.get("/v1/portfolio")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["strategies"] == [
+        {
+            "strategy_id": "a",
+            "currency": "USDT",
+            "realized_pnl": "7",
+            "unrealized_pnl": "4.5",
+            "commissions": "1.5",
+            "open_positions": 2,
+            "unmarked_positions": 1,
+        },
+        {
+            "strategy_id": "b",
+            "currency": "USDT",
+            "realized_pnl": "1",
+            "unrealized_pnl": "-2",
+            "commissions": "0.5",
+            "open_positions": 1,
+            "unmarked_positions": 0,
+        },
+    ]
+    assert body["accounts"][0]["account_id"] == "SIM-1"

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from importlib.resources import files
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from foxtrot.common.persistence import make_engine, upgrade_schema
 from foxtrot.common.testkit.infrastructure import Infrastructure
+from foxtrot.common.testkit.schemas import fresh_schema
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.instruments import Instrument
 from foxtrot.market_data.adapters.instrument_store import InstrumentStore
@@ -44,12 +43,8 @@ def numbered(n: int) -> Instrument:
 
 @pytest.fixture
 async def engine(infrastructure: Infrastructure) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(infrastructure.database_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    await asyncio.to_thread(upgrade_schema, infrastructure.database_url, MIGRATIONS, SCHEMA)
-    yield engine
-    await engine.dispose()
+    async with fresh_schema(infrastructure.database_url, MIGRATIONS, SCHEMA) as engine:
+        yield engine
 
 
 async def ts_updated(engine: AsyncEngine) -> dict[str, int]:

@@ -30,6 +30,7 @@ __all__ = [
     "MD_ALL_TRADE_BATCHES",
     "ORDER_EVENTS_ALL",
     "POSITION_EVENTS_ALL",
+    "QRY_EXEC_ACCOUNTS",
     "QRY_EXEC_ORDERS",
     "QRY_EXEC_POSITIONS",
     "QRY_MD_BARS",
@@ -207,6 +208,7 @@ ORDER_EVENTS_ALL: Final = "evt.v1.order.*"
 POSITION_EVENTS_ALL: Final = "evt.v1.position.*"
 DEAD_LETTER_ALL: Final = "dlq.v1.*"
 
+QRY_EXEC_ACCOUNTS: Final = "qry.v1.exec.accounts"
 QRY_EXEC_ORDERS: Final = "qry.v1.exec.orders"
 QRY_EXEC_POSITIONS: Final = "qry.v1.exec.positions"
 QRY_MD_BARS: Final = "qry.v1.md.bars"

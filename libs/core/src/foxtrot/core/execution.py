@@ -17,7 +17,7 @@ import dataclasses
 from collections import deque
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from foxtrot.core.book import OrderBook
 from foxtrot.core.contingencies import (
@@ -45,18 +45,19 @@ from foxtrot.core.events import (
 from foxtrot.core.identifiers import ClientOrderId, VenueOrderId
 from foxtrot.core.order_spec import OrderSpec
 from foxtrot.core.orders import Order
-from foxtrot.core.venue import SimulatedVenue
+from foxtrot.core.venue_port import Venue
 
 __all__ = ["EMULATED_PREFIX", "ExecutionEngine"]
 
 EMULATED_PREFIX = "EMULATED-"
 _Item = OrderEvent | Release | ContingentAction
+V = TypeVar("V", bound=Venue)
 
 
-class ExecutionEngine:
+class ExecutionEngine(Generic[V]):
     """Order management over one venue, with local emulation and contingent orders."""
 
-    def __init__(self, venue: SimulatedVenue, emulator: OrderEmulator | None = None) -> None:
+    def __init__(self, venue: V, emulator: OrderEmulator | None = None) -> None:
         self.venue = venue
         self.emulator = emulator or OrderEmulator()
         self.orders: dict[ClientOrderId, Order] = {}

@@ -34,7 +34,7 @@ def create_app(settings: ExecutionSettings | None = None) -> FastAPI:
         settings.simulated_venue,
         publish,
         settings.account_id,
-        settings.starting_balance,
+        settings.opening_balances(),
     )
     handlers.register(runtime.consumers, service)
     clock = Ticker(service.tick, settings.tick_interval_s)

@@ -20,7 +20,13 @@ class ExecutionSettings(ServiceSettings):
     venue: str = Field(default="SIM", pattern=r"^[A-Za-z0-9_\-]+$")
     account_id: str = "SIM-001"
     settlement_currency: str = "USD"
-    starting_balance: Decimal = Decimal("1000000")
+    starting_balance: Decimal = Field(
+        default=Decimal("1000000"), description="opening balance in the settlement currency"
+    )
+    starting_balances: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description='more opening balances per currency, as JSON: {"BTC": "2", "USDT": "5000"}',
+    )
     taker_fee: Decimal = Field(default=Decimal("0.0004"), ge=0)
     maker_fee: Decimal = Field(default=Decimal("0.0002"), ge=0)
     latency_ms: float = Field(default=0.0, ge=0, description="order, modify and cancel latency")
@@ -32,6 +38,10 @@ class ExecutionSettings(ServiceSettings):
     tick_interval_s: float = Field(
         default=0.25, gt=0, description="how often time advances without data (expiry, latency)"
     )
+
+    def opening_balances(self) -> dict[str, Decimal]:
+        """The paper account's balances per currency before anything has traded."""
+        return {self.settlement_currency: self.starting_balance, **self.starting_balances}
 
     def simulated_venue(self) -> SimulatedVenue:
         """A simulated venue as these settings describe it."""

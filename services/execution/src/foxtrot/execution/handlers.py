@@ -1,13 +1,15 @@
-"""Execution's subscriptions: approved orders and lists, modifies, cancels, market data and
-state queries."""
+"""Execution's subscriptions: approved orders and lists, modifies, cancels, market data,
+instrument definitions and state queries."""
 
 from __future__ import annotations
 
 from foxtrot.common import subjects
 from foxtrot.common.consumers import Consumers, Delivery
 from foxtrot.common.messages.v1 import (
+    AccountsQuery,
     Bar,
     CancelOrder,
+    Instrument,
     ModifyOrder,
     OrdersQuery,
     PositionsQuery,
@@ -48,6 +50,9 @@ def register(consumers: Consumers, service: ExecutionService) -> None:
     async def on_bar(bar: Bar, _: Delivery) -> None:
         await service.on_bar(bar.to_core())
 
+    async def on_instrument(instrument: Instrument, _: Delivery) -> None:
+        await service.on_instrument(instrument.to_core())
+
     consumers.durable(
         subjects.EXEC_SUBMIT_ORDER,
         stream=COMMANDS,
@@ -86,6 +91,12 @@ def register(consumers: Consumers, service: ExecutionService) -> None:
         subjects.MD_ALL_QUOTES, stream=MARKET_DATA, decode=QuoteTick.from_json, handle=on_quote
     )
     consumers.latest(subjects.MD_ALL_BARS, stream=MARKET_DATA, decode=Bar.from_json, handle=on_bar)
+    consumers.latest(
+        subjects.MD_ALL_INSTRUMENTS,
+        stream=MARKET_DATA,
+        decode=Instrument.from_json,
+        handle=on_instrument,
+    )
     consumers.respond(
         subjects.QRY_EXEC_ORDERS,
         decode=OrdersQuery.model_validate_json,
@@ -96,5 +107,11 @@ def register(consumers: Consumers, service: ExecutionService) -> None:
         subjects.QRY_EXEC_POSITIONS,
         decode=PositionsQuery.model_validate_json,
         respond=service.query_positions,
+        error_reply=lambda error: QueryFailed(error=error),
+    )
+    consumers.respond(
+        subjects.QRY_EXEC_ACCOUNTS,
+        decode=AccountsQuery.model_validate_json,
+        respond=service.query_accounts,
         error_reply=lambda error: QueryFailed(error=error),
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from foxtrot.common import subjects
 from foxtrot.common.messages.v1 import (
     AccountBalance,
-    AccountState,
+    AccountsQuery,
+    AccountsReply,
+    AccountView,
     CancelOrder,
     Message,
     ModifyOrder,
@@ -37,11 +39,13 @@ from foxtrot.common.messages.v1 import (
     PositionView,
     SubmitOrder,
     SubmitOrderList,
+    account_state_from_core,
     order_event_from_core,
     position_event_from_core,
 )
 from foxtrot.common.publishing import derived_id, now_ns
 from foxtrot.core import events as core_events
+from foxtrot.core.accounts import CashAccount, Legs
 from foxtrot.core.data import Bar as CoreBar
 from foxtrot.core.data import QuoteTick as CoreQuote
 from foxtrot.core.data import TradeTick as CoreTrade
@@ -49,10 +53,11 @@ from foxtrot.core.errors import OrderNotWorking
 from foxtrot.core.events import OrderEvent
 from foxtrot.core.execution import ExecutionEngine
 from foxtrot.core.identifiers import ClientOrderId, InstrumentId, StrategyId
+from foxtrot.core.instruments import Instrument
 from foxtrot.core.order_spec import OrderSpec
 from foxtrot.core.orders import Order
 from foxtrot.core.portfolio import Position
-from foxtrot.core.venue import SimulatedVenue
+from foxtrot.core.venue_port import Venue
 from foxtrot.execution.adapters.repository import ExecutionRepository, OutboxEntry
 
 __all__ = ["ExecutionService", "Ticker"]
@@ -62,7 +67,7 @@ RawPublish = Callable[[str, bytes, str], Awaitable[None]]
 
 
 class ExecutionService:
-    """Order management over one simulated venue and one paper account.
+    """Order management over one venue and one cash account.
 
     The pure ExecutionEngine decides what happens to orders; this class persists each
     outcome with the message that caused it and publishes it afterwards.
@@ -71,39 +76,76 @@ class ExecutionService:
     def __init__(
         self,
         engine: AsyncEngine,
-        venue_factory: Callable[[], SimulatedVenue],
+        venue_factory: Callable[[], Venue],
         publish: RawPublish,
         account_id: str,
-        starting_balance: Decimal,
+        opening_balances: Mapping[str, Decimal],
     ) -> None:
         self.engine = engine
         self.venue_factory = venue_factory
         self.orders = ExecutionEngine(venue_factory())
         self.publish = publish
-        self.account_id = account_id
-        self.starting_balance = starting_balance
+        self.opening_balances = dict(opening_balances)
+        self.account = CashAccount(account_id, self.opening_balances)
+        self.instruments: dict[InstrumentId, Instrument] = {}
         self.currency = self.orders.venue.settlement_currency
         # One writer at a time: the engine's state and the tables change together.
         self._lock = asyncio.Lock()
 
     @property
-    def venue(self) -> SimulatedVenue:
+    def venue(self) -> Venue:
         """The venue orders go to."""
         return self.orders.venue
 
+    @property
+    def account_id(self) -> str:
+        """The account every order settles into."""
+        return self.account.account_id
+
     async def recover(self) -> None:
-        """Rebuild open orders, emulated orders and positions from the database, and flush
-        the outbox."""
+        """Rebuild open orders, emulated orders, positions and balances from the database,
+        and flush the outbox."""
         async with self.engine.begin() as conn:
             repo = ExecutionRepository(conn)
             rows = await repo.open_orders()
             nets = await repo.net_positions()
+            totals = await repo.load_balances(self.account_id)
+        for instrument in self.instruments.values():
+            self.venue.add_instrument(instrument)
         for instrument_id, quantity in nets.items():
             self.venue.restore_position(InstrumentId.parse(instrument_id), quantity)
         for order, fills, ts_accepted in rows:
             self.orders.restore(order, fills, ts_accepted)
+        self.account = CashAccount(self.account_id, totals or self.opening_balances)
+        self._hold(self.orders.orders.values())
         await self.flush_outbox()
         log.info("recovered %d open orders", len(rows))
+
+    def legs(self, instrument_id: InstrumentId) -> Legs:
+        """The currencies a fill in this instrument moves. Until its definition arrives, an
+        instrument is held under its own symbol and settles in the settlement currency."""
+        instrument = self.instruments.get(instrument_id)
+        return Legs.of(instrument) if instrument else Legs(instrument_id.symbol, self.currency)
+
+    async def on_instrument(self, instrument: Instrument) -> None:
+        """Learn an instrument's rules and currencies (fees, lots, balances)."""
+        async with self._lock:
+            self.instruments[instrument.instrument_id] = instrument
+            self.venue.add_instrument(instrument)
+            self._hold(
+                o
+                for o in self.orders.orders.values()
+                if o.spec.instrument_id == instrument.instrument_id
+            )
+
+    def _hold(self, orders: Iterable[Order]) -> bool:
+        """Let the account recompute what these orders hold back; True if that changed."""
+        changed = False
+        for order in orders:
+            instrument_id = order.spec.instrument_id
+            last = self.venue.last_price(instrument_id)
+            changed |= self.account.hold(order, self.legs(instrument_id), last)
+        return changed
 
     async def submit(self, command: SubmitOrder, subject: str) -> None:
         """Send an approved order on its way and book what happens."""
@@ -215,8 +257,11 @@ class ExecutionService:
         cause: Message | None,
         now: int,
     ) -> None:
-        """Append the engine's events to the log, book fills, save every order touched."""
+        """Append the engine's events to the log, book fills, save every order touched, and
+        publish the account's balances once if fills or open orders moved them."""
         touched: dict[ClientOrderId, Order] = {}
+        last_wire: Message | None = None
+        filled = False
         for index, event in enumerate(events):
             envelope: dict[str, Any] = {"ts_init": now}
             if cause is not None:
@@ -231,9 +276,28 @@ class ExecutionService:
             )
             if isinstance(event, core_events.OrderFilled):
                 await self._book_fill(repo, event, wire, now)
+                filled = True
             touched[event.client_order_id] = self.orders.orders[event.client_order_id]
+            last_wire = wire
         for order in touched.values():
             await repo.save_order(order, now)
+        if (self._hold(touched.values()) or filled) and last_wire is not None:
+            await self._book_account(repo, last_wire, now)
+
+    async def _book_account(self, repo: ExecutionRepository, cause: Message, now: int) -> None:
+        held = self.account.balances()
+        await repo.save_balances(self.account_id, held, now)
+        state = account_state_from_core(
+            self.account,
+            correlation_id=cause.correlation_id,
+            causation_id=cause.message_id,
+            message_id=derived_id(cause.message_id, "account"),
+            ts_event=cause.ts_event,
+            ts_init=now,
+        )
+        await repo.append_event(
+            subjects.account_events(self.account_id), state, None, cause.message_id
+        )
 
     async def _book_fill(
         self, repo: ExecutionRepository, fill: core_events.OrderFilled, wire: Message, now: int
@@ -260,7 +324,9 @@ class ExecutionService:
         change = position.apply_fill(
             fill.side, fill.last_qty, fill.last_px, fill.commission, fill.ts_event
         )
-        await repo.save_position(position, self.currency)
+        legs = self.legs(fill.instrument_id)
+        self.account.apply_fill(fill, legs)
+        await repo.save_position(position, legs.quote)
         caused = {
             "correlation_id": wire.correlation_id,
             "causation_id": wire.message_id,
@@ -268,23 +334,9 @@ class ExecutionService:
             "ts_event": fill.ts_event,
             "ts_init": now,
         }
-        pos_event = position_event_from_core(position, change, self.currency, **caused)
+        pos_event = position_event_from_core(position, change, legs.quote, **caused)
         await repo.append_event(
             subjects.position_events(fill.strategy_id), pos_event, None, wire.message_id
-        )
-        cash_delta = -(fill.last_qty * fill.last_px * fill.side.sign) - fill.commission
-        total = await repo.add_to_balance(
-            self.account_id, self.currency, cash_delta, self.starting_balance, now
-        )
-        account = AccountState(
-            account_id=self.account_id,
-            balances=(
-                AccountBalance(currency=self.currency, total=total, locked=Decimal(0), free=total),
-            ),
-            **{**caused, "message_id": derived_id(wire.message_id, "account")},
-        )
-        await repo.append_event(
-            subjects.account_events(self.account_id), account, None, wire.message_id
         )
 
     async def flush_outbox(self) -> None:
@@ -333,6 +385,34 @@ class ExecutionService:
                 )
             )
         return PositionsReply(positions=tuple(views))
+
+    async def query_accounts(self, query: AccountsQuery) -> AccountsReply:
+        """Balances per currency of the accounts asked for. The service's own account is
+        listed with its opening balances even before anything has moved."""
+        async with self.engine.connect() as conn:
+            rows = await ExecutionRepository(conn).query_accounts(query.account_id)
+        if query.account_id in (None, self.account_id) and self.account_id not in rows:
+            rows[self.account_id] = [
+                {"currency": b.currency, "total": b.total, "locked": b.locked, "ts_last": None}
+                for b in CashAccount(self.account_id, self.opening_balances).balances()
+            ]
+        views = [
+            AccountView(
+                account_id=account_id,
+                balances=tuple(
+                    AccountBalance(
+                        currency=r["currency"],
+                        total=r["total"],
+                        locked=r["locked"],
+                        free=r["total"] - r["locked"],
+                    )
+                    for r in balance_rows
+                ),
+                ts_last=max((r["ts_last"] for r in balance_rows if r["ts_last"]), default=None),
+            )
+            for account_id, balance_rows in sorted(rows.items())
+        ]
+        return AccountsReply(accounts=tuple(views))
 
 
 class Ticker:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from foxtrot.common.runtime import ServiceRuntime
-from foxtrot.gateway.api.routes import bars, instruments, orders, positions, quality
+from foxtrot.gateway.api.routes import accounts, bars, instruments, orders, positions, quality
 from foxtrot.gateway.config import GatewaySettings
 
 __all__ = ["create_app"]
@@ -20,6 +20,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(orders.router)
     app.include_router(positions.router)
+    app.include_router(accounts.router)
     app.include_router(bars.router)
     app.include_router(quality.router)
     app.include_router(instruments.router)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from foxtrot.common.messages.v1 import Message, OrdersQuery, OrderView, PositionsQuery
+from foxtrot.core.accounts import Balance
 from foxtrot.core.enums import (
     ContingencyType,
     OrderSide,
@@ -188,24 +189,49 @@ class ExecutionRepository:
             )
         )
 
-    async def add_to_balance(
-        self, account_id: str, currency: str, delta: Decimal, opening: Decimal, ts: int
-    ) -> Decimal:
-        """Change a balance by ``delta`` (opening it at ``opening`` first) and return it."""
+    async def load_balances(self, account_id: str) -> dict[str, Decimal]:
+        """An account's total per currency (empty for an account nothing has moved yet)."""
+        rows = await self.conn.execute(
+            select(balances.c.currency, balances.c.total).where(balances.c.account_id == account_id)
+        )
+        return {currency: Decimal(total) for currency, total in rows}
+
+    async def save_balances(self, account_id: str, held: Sequence[Balance], ts: int) -> None:
+        """Write an account's balances as they stand."""
+        if not held:
+            return
         stmt = insert(balances).values(
-            account_id=account_id,
-            currency=currency,
-            total=opening + delta,
-            locked=Decimal(0),
-            ts_last=ts,
+            [
+                {
+                    "account_id": account_id,
+                    "currency": b.currency,
+                    "total": b.total,
+                    "locked": b.locked,
+                    "ts_last": ts,
+                }
+                for b in held
+            ]
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[balances.c.account_id, balances.c.currency],
-            set_={"total": balances.c.total + delta, "ts_last": ts},
+        await self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[balances.c.account_id, balances.c.currency],
+                set_={
+                    "total": stmt.excluded.total,
+                    "locked": stmt.excluded.locked,
+                    "ts_last": stmt.excluded.ts_last,
+                },
+            )
         )
-        result = await self.conn.execute(stmt.returning(balances.c.total))
-        total: Decimal = result.scalar_one()
-        return total
+
+    async def query_accounts(self, account_id: str | None) -> dict[str, list[dict[str, Any]]]:
+        """Balance rows per account, currencies in order."""
+        stmt = select(balances).order_by(balances.c.account_id, balances.c.currency)
+        if account_id:
+            stmt = stmt.where(balances.c.account_id == account_id)
+        found: dict[str, list[dict[str, Any]]] = {}
+        for row in (await self.conn.execute(stmt)).mappings():
+            found.setdefault(row["account_id"], []).append(dict(row))
+        return found
 
     async def unpublished(self, limit: int = 1000) -> list[OutboxEntry]:
         """Events written but not yet confirmed published, oldest first."""

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from foxtrot.common.messages.v1 import AccountView
 from foxtrot.common.messages.v1.types import (
+    DecimalStr,
     InstrumentIdStr,
     NonNegativeDecimalStr,
     PositiveDecimalStr,
@@ -14,7 +16,7 @@ from foxtrot.common.messages.v1.types import (
 )
 from foxtrot.core.enums import OrderSide, OrderType, TimeInForce, TrailingOffsetType
 
-__all__ = ["OrderAccepted", "OrderRequest"]
+__all__ = ["OrderAccepted", "OrderRequest", "PortfolioView", "StrategyPnl"]
 
 
 class OrderRequest(BaseModel):
@@ -58,3 +60,22 @@ class OrderAccepted(BaseModel):
     client_order_id: str
     message_id: str
     status: str = "SUBMITTED_TO_RISK"
+
+
+class StrategyPnl(BaseModel):
+    """One strategy's PnL in one currency, summed over its positions."""
+
+    strategy_id: str
+    currency: str
+    realized_pnl: DecimalStr
+    unrealized_pnl: DecimalStr = Field(description="over the positions with a mark price")
+    commissions: DecimalStr
+    open_positions: int
+    unmarked_positions: int = Field(description="open positions with no price seen yet")
+
+
+class PortfolioView(BaseModel):
+    """Every strategy's PnL and every account's balances, at one glance."""
+
+    strategies: list[StrategyPnl]
+    accounts: list[AccountView]

@@ -58,6 +58,7 @@ from foxtrot.common.messages.v1.portfolio import (
     PositionClosed,
     PositionEvent,
     PositionOpened,
+    account_state_from_core,
     position_event_from_core,
 )
 from foxtrot.common.messages.v1.quality import (
@@ -67,6 +68,9 @@ from foxtrot.common.messages.v1.quality import (
     QualityReply,
 )
 from foxtrot.common.messages.v1.queries import (
+    AccountsQuery,
+    AccountsReply,
+    AccountView,
     BarsQuery,
     BarsReply,
     HistoricalBar,
@@ -85,6 +89,9 @@ __all__ = [
     "POSITION_EVENT_ADAPTER",
     "AccountBalance",
     "AccountState",
+    "AccountView",
+    "AccountsQuery",
+    "AccountsReply",
     "Bar",
     "BarsQuery",
     "BarsReply",
@@ -138,6 +145,7 @@ __all__ = [
     "SubmitOrderList",
     "TradeBatch",
     "TradeTick",
+    "account_state_from_core",
     "new_envelope",
     "order_event_from_core",
     "position_event_from_core",
@@ -178,6 +186,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     OrdersReply,
     PositionsQuery,
     PositionsReply,
+    AccountsQuery,
+    AccountsReply,
     QueryFailed,
     BarsQuery,
     BarsReply,

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from foxtrot.common.messages.v1.envelope import Message
 from foxtrot.common.messages.v1.types import DecimalStr, InstrumentIdStr, Token, UnixNanos
+from foxtrot.core.accounts import CashAccount
 from foxtrot.core.enums import PositionSide
 from foxtrot.core.portfolio import Position, PositionChange
 
@@ -19,6 +20,8 @@ __all__ = [
     "PositionClosed",
     "PositionEvent",
     "PositionOpened",
+    "account_balances",
+    "account_state_from_core",
     "position_event_from_core",
 ]
 
@@ -101,3 +104,18 @@ class AccountState(Message):
     type: Literal["AccountState"] = "AccountState"
     account_id: Token
     balances: tuple[AccountBalance, ...]
+
+
+def account_balances(account: CashAccount) -> tuple[AccountBalance, ...]:
+    """An account's balances as they travel, per currency."""
+    return tuple(
+        AccountBalance(currency=b.currency, total=b.total, locked=b.locked, free=b.free)
+        for b in account.balances()
+    )
+
+
+def account_state_from_core(account: CashAccount, **envelope: Any) -> AccountState:
+    """Describe an account's balances after a change."""
+    return AccountState(
+        account_id=account.account_id, balances=account_balances(account), **envelope
+    )

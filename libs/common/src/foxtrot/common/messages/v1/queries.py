@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from foxtrot.common.messages.v1.portfolio import AccountBalance
 from foxtrot.common.messages.v1.types import DecimalStr, InstrumentIdStr, Token, UnixNanos
 from foxtrot.core.enums import (
     ContingencyType,
@@ -18,6 +19,9 @@ from foxtrot.core.enums import (
 )
 
 __all__ = [
+    "AccountView",
+    "AccountsQuery",
+    "AccountsReply",
     "BarsQuery",
     "BarsReply",
     "HistoricalBar",
@@ -118,6 +122,27 @@ class PositionsReply(_Frozen):
 
     type: Literal["PositionsReply"] = "PositionsReply"
     positions: tuple[PositionView, ...]
+
+
+class AccountsQuery(_Frozen):
+    """Ask for accounts' balances per currency."""
+
+    account_id: Token | None = Field(default=None, description="one account, or every one")
+
+
+class AccountView(_Frozen):
+    """An account's balances per currency, as of its last change."""
+
+    account_id: str
+    balances: tuple[AccountBalance, ...]
+    ts_last: UnixNanos | None = Field(default=None, description="None: nothing has moved yet")
+
+
+class AccountsReply(_Frozen):
+    """Accounts that match a query."""
+
+    type: Literal["AccountsReply"] = "AccountsReply"
+    accounts: tuple[AccountView, ...]
 
 
 class QueryFailed(_Frozen):
