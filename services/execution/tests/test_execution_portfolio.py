@@ -108,7 +108,11 @@ async def test_fills_move_both_legs_and_open_orders_lock_what_they_could_spend(
         ("USDT", D("9949.950"), D(180), D("9769.950")),
     ]
     (position,) = (await service.query_positions(PositionsQuery(strategy_id="spot"))).positions
-    assert (position.quantity, position.avg_px_open, position.currency) == (D("0.5"), D(100), "USDT")
+    assert (position.quantity, position.avg_px_open, position.currency) == (
+        D("0.5"),
+        D(100),
+        "USDT",
+    )
 
     # 3. A restart keeps the totals and rebuilds the locks from the open orders.
     restarted = _service(engine, publish, account)

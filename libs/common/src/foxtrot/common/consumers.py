@@ -220,6 +220,24 @@ class Consumers:
         )(on_message)
         self.patterns.append(pattern)
 
+    async def last_of_each(
+        self, pattern: str, *, stream: StreamSpec, decode: Decoder[T]
+    ) -> list[T]:
+        """Each subject's last stored message, read now: state to have before subscribing.
+
+        A message that does not decode is skipped with a warning (the live subscription
+        dead-letters it)."""
+        js = self.broker.connection.jetstream()
+        info = await js.stream_info(stream.name, subjects_filter=pattern)
+        found: list[T] = []
+        for subject in sorted(info.state.subjects or {}):
+            raw = await js.get_last_msg(stream.name, subject)
+            try:
+                found.append(decode(raw.data or b""))
+            except (ValidationError, ValueError) as exc:
+                log.warning("skipped the last message on %s: %s", subject, _describe(exc))
+        return found
+
     def respond(
         self,
         pattern: str,

@@ -4,6 +4,7 @@
     ├── ConfigurationError   a setting is missing or has the wrong shape
     ├── MalformedMessage     bytes on a subject that do not decode into its model
     ├── InfrastructureError  NATS or PostgreSQL unreachable or misbehaving
+    ├── ReconciliationFailed a service's books and its venue's disagree; it will not start
     └── QueryError           a request/reply query answered with an error
 
 Domain errors (illegal order transitions and the like) live in ``foxtrot.core.errors``.
@@ -17,6 +18,7 @@ __all__ = [
     "InfrastructureError",
     "MalformedMessage",
     "QueryError",
+    "ReconciliationFailed",
 ]
 
 
@@ -43,3 +45,14 @@ class InfrastructureError(FoxtrotError):
 
 class QueryError(FoxtrotError):
     """A request/reply query was answered with an error."""
+
+
+class ReconciliationFailed(FoxtrotError):
+    """A service's books disagree with themselves or with a venue in a way it cannot
+    explain; it refuses to take commands until someone looks."""
+
+    def __init__(self, problems: list[str]) -> None:
+        shown = "; ".join(problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        super().__init__(f"reconciliation failed: {shown}{more}")
+        self.problems = problems

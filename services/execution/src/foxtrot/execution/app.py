@@ -40,7 +40,7 @@ def create_app(settings: ExecutionSettings | None = None) -> FastAPI:
     clock = Ticker(service.tick, settings.tick_interval_s)
     runtime.on_start.append(clock.start)
     runtime.on_stop.append(clock.stop)
-    # Recover before the subscribers take commands: resting orders back on the book,
-    # events a crash left unpublished sent out.
-    runtime.before_subscribe.append(service.recover)
+    # Before the subscribers take commands: the market's latest state, resting orders back
+    # on the book, events a crash left unpublished sent out, the books reconciled.
+    runtime.before_subscribe.append(lambda: handlers.start(runtime.consumers, service))
     return runtime.app()

@@ -3,8 +3,11 @@ instrument definitions and state queries."""
 
 from __future__ import annotations
 
+import logging
+
 from foxtrot.common import subjects
 from foxtrot.common.consumers import Consumers, Delivery
+from foxtrot.common.errors import ReconciliationFailed
 from foxtrot.common.messages.v1 import (
     AccountsQuery,
     Bar,
@@ -20,9 +23,41 @@ from foxtrot.common.messages.v1 import (
     TradeBatch,
 )
 from foxtrot.common.streams import COMMANDS, MARKET_DATA
+from foxtrot.core.data import Bar as CoreBar
+from foxtrot.core.data import QuoteTick as CoreQuote
+from foxtrot.core.data import TradeTick as CoreTrade
 from foxtrot.execution.service import ExecutionService
 
-__all__ = ["register"]
+__all__ = ["register", "start"]
+
+log = logging.getLogger(__name__)
+
+
+async def start(consumers: Consumers, service: ExecutionService) -> None:
+    """Before any command: the instruments and the market's latest state from the stream,
+    then the books from the database, reconciled. A failed reconciliation stops the start."""
+    for instrument in await consumers.last_of_each(
+        subjects.MD_ALL_INSTRUMENTS, stream=MARKET_DATA, decode=Instrument.from_json
+    ):
+        await service.on_instrument(instrument.to_core())
+    market: list[CoreQuote | CoreTrade | CoreBar] = []
+    for quote in await consumers.last_of_each(
+        subjects.MD_ALL_QUOTES, stream=MARKET_DATA, decode=QuoteTick.from_json
+    ):
+        market.append(quote.to_core())
+    for batch in await consumers.last_of_each(
+        subjects.MD_ALL_TRADE_BATCHES, stream=MARKET_DATA, decode=TradeBatch.from_json
+    ):
+        market.append(batch.to_core()[-1])
+    for bar in await consumers.last_of_each(
+        subjects.MD_ALL_BARS, stream=MARKET_DATA, decode=Bar.from_json
+    ):
+        market.append(bar.to_core())
+    try:
+        await service.start(market)
+    except ReconciliationFailed as exc:
+        log.critical("execution refuses to take commands: %s", exc)
+        raise
 
 
 def register(consumers: Consumers, service: ExecutionService) -> None:

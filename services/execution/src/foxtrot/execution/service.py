@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from foxtrot.common import subjects
+from foxtrot.common.errors import ReconciliationFailed
 from foxtrot.common.messages.v1 import (
     AccountBalance,
     AccountsQuery,
@@ -88,6 +89,8 @@ class ExecutionService:
         self.opening_balances = dict(opening_balances)
         self.account = CashAccount(account_id, self.opening_balances)
         self.instruments: dict[InstrumentId, Instrument] = {}
+        # The latest quote, trade and bar per instrument: a rebuilt venue starts from them.
+        self._last_data: dict[tuple[type, InstrumentId], CoreQuote | CoreTrade | CoreBar] = {}
         self.currency = self.orders.venue.settlement_currency
         # One writer at a time: the engine's state and the tables change together.
         self._lock = asyncio.Lock()
@@ -102,9 +105,38 @@ class ExecutionService:
         """The account every order settles into."""
         return self.account.account_id
 
+    async def start(self, market: Iterable[CoreQuote | CoreTrade | CoreBar] = ()) -> None:
+        """Get ready to take commands: learn the market's latest state, rebuild the books
+        from the database, and reconcile them. Raises ReconciliationFailed (and the service
+        does not start) when the books cannot be trusted."""
+        for data in market:
+            self._remember(data)
+        await self.recover()
+        await self.reconcile()
+
+    async def reconcile(self) -> None:
+        """Check that every order's filled quantity and every position is what its fills add
+        up to; raise ReconciliationFailed, naming each difference, when one is not."""
+        async with self.engine.connect() as conn:
+            problems = await ExecutionRepository(conn).ledger_problems()
+        if problems:
+            raise ReconciliationFailed(problems)
+        log.info("reconciled %d open orders with the fills", len(self.orders.orders))
+
+    def _remember(self, data: CoreQuote | CoreTrade | CoreBar) -> None:
+        self._last_data[(type(data), data.instrument_id)] = data
+
     async def recover(self) -> None:
         """Rebuild open orders, emulated orders, positions and balances from the database,
         and flush the outbox."""
+        # The market first, while the venue holds no orders: it sets prices, matches nothing.
+        for data in sorted(self._last_data.values(), key=lambda d: d.ts_init):
+            if isinstance(data, CoreQuote):
+                self.venue.on_quote(data)
+            elif isinstance(data, CoreTrade):
+                self.venue.on_trade(data)
+            else:
+                self.venue.on_bar(data)
         async with self.engine.begin() as conn:
             repo = ExecutionRepository(conn)
             rows = await repo.open_orders()
@@ -228,14 +260,17 @@ class ExecutionService:
 
     async def on_trade(self, trade: CoreTrade) -> None:
         """Let the engine match and trigger orders against a trade."""
+        self._remember(trade)
         await self._on_market(lambda: self.orders.on_trade(trade))
 
     async def on_quote(self, quote: CoreQuote) -> None:
         """Let the engine match and trigger orders against a quote."""
+        self._remember(quote)
         await self._on_market(lambda: self.orders.on_quote(quote))
 
     async def on_bar(self, bar: CoreBar) -> None:
         """Let the engine match and trigger orders against a bar."""
+        self._remember(bar)
         await self._on_market(lambda: self.orders.on_bar(bar))
 
     async def tick(self) -> None:

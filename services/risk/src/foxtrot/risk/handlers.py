@@ -12,6 +12,7 @@ from foxtrot.common.messages.v1 import (
     Bar,
     Message,
     ModifyOrder,
+    QuoteTick,
     SubmitOrder,
     SubmitOrderList,
     TradeBatch,
@@ -78,6 +79,10 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
     async def on_bar(bar: Bar, _: Delivery) -> None:
         gate.on_price(InstrumentId.parse(bar.instrument_id), bar.close)
 
+    async def on_quote(quote: QuoteTick, _: Delivery) -> None:
+        mid = (quote.bid_price + quote.ask_price) / 2
+        gate.on_price(InstrumentId.parse(quote.instrument_id), mid)
+
     consumers.durable(
         subjects.RISK_SUBMIT_ORDER,
         stream=COMMANDS,
@@ -106,6 +111,9 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
         handle=on_trades,
     )
     consumers.latest(subjects.MD_ALL_BARS, stream=MARKET_DATA, decode=Bar.from_json, handle=on_bar)
+    consumers.latest(
+        subjects.MD_ALL_QUOTES, stream=MARKET_DATA, decode=QuoteTick.from_json, handle=on_quote
+    )
 
 
 def _approved(command: M, now: int) -> M:

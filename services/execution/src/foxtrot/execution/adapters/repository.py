@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -280,6 +280,47 @@ class ExecutionRepository:
             )
         )
         return {instrument_id: Decimal(total) for instrument_id, total in rows}
+
+    async def ledger_problems(self) -> list[str]:
+        """Where the books disagree with their own fills: an order whose filled quantity, or
+        a position whose quantity, is not what its fills add up to."""
+        by_order = (
+            select(fills.c.client_order_id, func.sum(fills.c.last_qty).label("qty"))
+            .group_by(fills.c.client_order_id)
+            .subquery()
+        )
+        filled = func.coalesce(by_order.c.qty, 0)
+        rows = await self.conn.execute(
+            select(orders.c.client_order_id, orders.c.filled_qty, filled)
+            .select_from(
+                orders.outerjoin(by_order, by_order.c.client_order_id == orders.c.client_order_id)
+            )
+            .where(orders.c.filled_qty != filled)
+        )
+        problems = [
+            f"order {cid} says {qty} filled but its fills add up to {total}"
+            for cid, qty, total in rows
+        ]
+        signed = case(
+            (fills.c.side == OrderSide.BUY.value, fills.c.last_qty), else_=-fills.c.last_qty
+        )
+        sums = await self.conn.execute(
+            select(fills.c.strategy_id, fills.c.instrument_id, func.sum(signed)).group_by(
+                fills.c.strategy_id, fills.c.instrument_id
+            )
+        )
+        expected = {(s, i): Decimal(q) for s, i, q in sums}
+        held = await self.conn.execute(
+            select(positions.c.strategy_id, positions.c.instrument_id, positions.c.quantity)
+        )
+        books = {(s, i): Decimal(q) for s, i, q in held}
+        for key in sorted(set(expected) | set(books)):
+            want, have = expected.get(key, Decimal(0)), books.get(key, Decimal(0))
+            if want != have:
+                problems.append(
+                    f"position {key[0]} {key[1]} is {have} but its fills add up to {want}"
+                )
+        return problems
 
     async def query_orders(self, query: OrdersQuery) -> list[OrderView]:
         """Orders matching a query, newest first."""
