@@ -13,6 +13,7 @@ from foxtrot.execution import handlers
 from foxtrot.execution.adapters.tables import SCHEMA
 from foxtrot.execution.config import ExecutionSettings
 from foxtrot.execution.service import ExecutionService, Ticker
+from foxtrot.execution.venues import LiveVenue
 
 __all__ = ["MIGRATIONS", "SCHEMA", "create_app"]
 
@@ -31,15 +32,17 @@ def create_app(settings: ExecutionSettings | None = None) -> FastAPI:
 
     service = ExecutionService(
         runtime.engine,
-        settings.simulated_venue,
+        settings.venue_factory(),
         publish,
         settings.account_id,
         settings.opening_balances(),
     )
     handlers.register(runtime.consumers, service)
-    clock = Ticker(service.tick, settings.tick_interval_s)
+    live = service.venue if isinstance(service.venue, LiveVenue) else None
+    clock = Ticker(service.tick, settings.tick_interval_s, live.events_ready if live else None)
     runtime.on_start.append(clock.start)
     runtime.on_stop.append(clock.stop)
+    runtime.on_stop.append(service.stop)
     # Before the subscribers take commands: the market's latest state, resting orders back
     # on the book, events a crash left unpublished sent out, the books reconciled.
     runtime.before_subscribe.append(lambda: handlers.start(runtime.consumers, service))

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
+from foxtrot.common.errors import ConfigurationError
 from foxtrot.common.settings import ServiceSettings
 from foxtrot.core.fill_model import FillModel
 from foxtrot.core.venue import SimulatedVenue
+from foxtrot.core.venue_port import Venue
 
 __all__ = ["ExecutionSettings"]
 
 
 class ExecutionSettings(ServiceSettings):
-    """The simulated venue and the paper account it settles into."""
+    """The venue orders go to (simulated, or Binance spot) and the account they settle in."""
 
     http_port: int = 8083
+    venue_adapter: Literal["simulated", "binance"] = Field(
+        default="simulated", description="simulated: paper trading; binance: Binance spot"
+    )
+    binance_api_key: SecretStr = SecretStr("")
+    binance_api_secret: SecretStr = SecretStr("")
+    binance_testnet: bool = Field(
+        default=True, description="trade on testnet.binance.vision; false trades real money"
+    )
+    binance_rest_url: str | None = Field(
+        default=None, description="replaces Binance's REST host (a local fake in tests)"
+    )
+    binance_ws_api_url: str | None = None
     venue: str = Field(default="SIM", pattern=r"^[A-Za-z0-9_\-]+$")
     account_id: str = "SIM-001"
     settlement_currency: str = "USD"
@@ -42,6 +58,33 @@ class ExecutionSettings(ServiceSettings):
     def opening_balances(self) -> dict[str, Decimal]:
         """The paper account's balances per currency before anything has traded."""
         return {self.settlement_currency: self.starting_balance, **self.starting_balances}
+
+    def venue_factory(self) -> Callable[[], Venue]:
+        """What makes the venue orders go to, as ``FOXTROT_VENUE_ADAPTER`` says."""
+        if self.venue_adapter == "simulated":
+            return self.simulated_venue
+        # Imported here: ccxt takes seconds to import, and paper trading does not need it.
+        from foxtrot.execution.venues.binance import BinanceSettings, BinanceVenue
+
+        key, secret = (
+            self.binance_api_key.get_secret_value(),
+            self.binance_api_secret.get_secret_value(),
+        )
+        if not key or not secret:
+            raise ConfigurationError(
+                "FOXTROT_VENUE_ADAPTER=binance needs FOXTROT_BINANCE_API_KEY and "
+                "FOXTROT_BINANCE_API_SECRET"
+            )
+        binance = BinanceSettings(
+            key,
+            secret,
+            testnet=self.binance_testnet,
+            rest_url=self.binance_rest_url,
+            ws_api_url=self.binance_ws_api_url,
+            venue=self.venue,
+            settlement_currency=self.settlement_currency,
+        )
+        return lambda: BinanceVenue(binance)
 
     def simulated_venue(self) -> SimulatedVenue:
         """A simulated venue as these settings describe it."""

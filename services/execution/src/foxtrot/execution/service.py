@@ -60,6 +60,7 @@ from foxtrot.core.orders import Order
 from foxtrot.core.portfolio import Position
 from foxtrot.core.venue_port import Venue
 from foxtrot.execution.adapters.repository import ExecutionRepository, OutboxEntry
+from foxtrot.execution.venues import LiveVenue
 
 __all__ = ["ExecutionService", "Ticker"]
 
@@ -111,16 +112,48 @@ class ExecutionService:
         does not start) when the books cannot be trusted."""
         for data in market:
             self._remember(data)
+        venue = self.venue
+        if isinstance(venue, LiveVenue):
+            try:
+                await venue.start()
+            except Exception as exc:
+                raise ReconciliationFailed(
+                    [f"venue {venue.name} cannot be reached: {exc}"]
+                ) from exc
+            for instrument in venue.instruments.values():
+                await self.on_instrument(instrument)
         await self.recover()
         await self.reconcile()
 
+    async def stop(self) -> None:
+        """Disconnect from a real venue."""
+        if isinstance(self.venue, LiveVenue):
+            await self.venue.stop()
+
     async def reconcile(self) -> None:
         """Check that every order's filled quantity and every position is what its fills add
-        up to; raise ReconciliationFailed, naming each difference, when one is not."""
+        up to, then (for a real venue) that the venue agrees about open orders and fills,
+        booking what it did meanwhile. Raises ReconciliationFailed, naming each difference,
+        when the books cannot be trusted."""
         async with self.engine.connect() as conn:
-            problems = await ExecutionRepository(conn).ledger_problems()
+            repo = ExecutionRepository(conn)
+            problems = await repo.ledger_problems()
+            known = await repo.trade_ids(list(self.orders.orders))
         if problems:
             raise ReconciliationFailed(problems)
+        venue = self.venue
+        if isinstance(venue, LiveVenue):
+            try:
+                found = await venue.reconcile(
+                    orders=list(self.orders.orders.values()), known_trade_ids=known
+                )
+            except Exception as exc:
+                raise ReconciliationFailed([f"venue {venue.name}: {exc}"]) from exc
+            for foreign in getattr(found, "foreign_orders", ()):
+                log.warning(
+                    "venue %s holds an order Foxtrot did not place: %s", venue.name, foreign
+                )
+            await self.tick()  # book what the venue did while we were away
         log.info("reconciled %d open orders with the fills", len(self.orders.orders))
 
     def _remember(self, data: CoreQuote | CoreTrade | CoreBar) -> None:
@@ -255,7 +288,9 @@ class ExecutionService:
             return []
 
     async def _reload(self) -> None:
-        self.orders = ExecutionEngine(self.venue_factory())
+        # A real venue keeps its connection; a simulated one starts again from the database.
+        live = self.venue if isinstance(self.venue, LiveVenue) else None
+        self.orders = ExecutionEngine(live or self.venue_factory())
         await self.recover()
 
     async def on_trade(self, trade: CoreTrade) -> None:
@@ -451,12 +486,18 @@ class ExecutionService:
 
 
 class Ticker:
-    """Calls ``tick`` every ``interval_s`` seconds until stopped; a failing tick is logged
-    and the next one comes anyway."""
+    """Calls ``tick`` every ``interval_s`` seconds, or at once when ``wake`` is set (a real
+    venue's news), until stopped; a failing tick is logged and the next one comes anyway."""
 
-    def __init__(self, tick: Callable[[], Awaitable[None]], interval_s: float) -> None:
+    def __init__(
+        self,
+        tick: Callable[[], Awaitable[None]],
+        interval_s: float,
+        wake: asyncio.Event | None = None,
+    ) -> None:
         self.tick = tick
         self.interval_s = interval_s
+        self.wake = wake or asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -472,7 +513,8 @@ class Ticker:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.interval_s)
             try:
                 await self.tick()
             except Exception:

@@ -27,6 +27,7 @@ from foxtrot.core.identifiers import (
     ClientOrderId,
     InstrumentId,
     StrategyId,
+    TradeId,
     VenueOrderId,
 )
 from foxtrot.core.order_spec import OrderSpec
@@ -280,6 +281,13 @@ class ExecutionRepository:
             )
         )
         return {instrument_id: Decimal(total) for instrument_id, total in rows}
+
+    async def trade_ids(self, client_order_ids: Sequence[str]) -> set[TradeId]:
+        """The trade ids of the fills booked for these orders."""
+        rows = await self.conn.execute(
+            select(fills.c.trade_id).where(fills.c.client_order_id.in_(client_order_ids))
+        )
+        return {TradeId(trade_id) for (trade_id,) in rows}
 
     async def ledger_problems(self) -> list[str]:
         """Where the books disagree with their own fills: an order whose filled quantity, or
