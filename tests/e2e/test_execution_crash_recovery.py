@@ -88,6 +88,15 @@ def platform(platform_factory: Callable[..., LocalPlatform]) -> Iterator[LocalPl
     running.start_infrastructure()
     yield running
     running.stop()
+    # The session's database is shared: leave no books behind (one of them is corrupt).
+    asyncio.run(drop_execution_schema(running.database_url))
+
+
+async def drop_execution_schema(database_url: str) -> None:
+    engine = make_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+    await engine.dispose()
 
 
 async def fresh_start(platform: LocalPlatform, nc: NatsClient) -> None:
@@ -96,10 +105,7 @@ async def fresh_start(platform: LocalPlatform, nc: NatsClient) -> None:
         if service in platform.children:
             platform.children.pop(service).stop()
     await reset_streams(nc)
-    engine = make_engine(platform.database_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    await engine.dispose()
+    await drop_execution_schema(platform.database_url)
     await asyncio.to_thread(platform.migrate)
     js = nc.jetstream()
     definition = Instrument(
