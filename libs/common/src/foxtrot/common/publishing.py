@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from faststream.nats import NatsBroker
+from nats.js.client import JetStreamContext
+from opentelemetry import propagate
 
 from foxtrot.common.ids import DerivedIds, derived_id
 from foxtrot.common.messages.v1 import Message
 from foxtrot.common.streams import StreamSpec
 
-__all__ = ["DerivedIds", "Publisher", "derived_id", "now_ns"]
+__all__ = ["DerivedIds", "PipelinedPublisher", "Publisher", "derived_id", "now_ns"]
 
 
 def now_ns() -> int:
@@ -45,3 +48,27 @@ class Publisher:
             headers={"Nats-Msg-Id": message_id} if message_id else None,
             stream=stream.name if self.confirm and stream and message_id else None,
         )
+
+
+class PipelinedPublisher:
+    """Publishes encoded events into a JetStream stream many at a time: each publish is
+    sent at once, in call order, and its acknowledgement awaited afterwards, so a batch of
+    events costs one round trip rather than one each. It writes to the connection directly
+    (FastStream's per-message middlewares cost more than the publish itself at this rate)
+    and carries the current trace context in the headers itself."""
+
+    def __init__(self, broker: NatsBroker, stream: StreamSpec, ack_timeout_s: float = 10.0) -> None:
+        self.broker = broker
+        self.stream = stream
+        self.ack_timeout_s = ack_timeout_s
+        self._js: JetStreamContext | None = None
+
+    async def __call__(self, subject: str, payload: bytes, message_id: str) -> None:
+        if self._js is None:
+            self._js = self.broker.connection.jetstream()
+        headers = {"Nats-Msg-Id": message_id}
+        propagate.inject(headers)
+        ack = await self._js.publish_async(
+            subject, payload, stream=self.stream.name, headers=headers
+        )
+        await asyncio.wait_for(ack, self.ack_timeout_s)

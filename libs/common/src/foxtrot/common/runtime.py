@@ -81,6 +81,7 @@ class ServiceRuntime:
         for hook in self.before_subscribe:
             await hook()
         await self.broker.start()
+        loops = [asyncio.create_task(loop()) for loop in self.consumers.loops]
         for hook in self.on_start:
             await hook()
         self.started = True
@@ -92,6 +93,11 @@ class ServiceRuntime:
             log.info("%s stopping", self.service)
             for hook in reversed(self.on_stop):
                 await hook()
+            for task in loops:
+                task.cancel()
+            for task in loops:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self.broker.stop()
             if self.engine is not None:
                 await self.engine.dispose()

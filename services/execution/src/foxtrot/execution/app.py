@@ -6,7 +6,7 @@ from importlib.resources import files
 
 from fastapi import FastAPI
 
-from foxtrot.common.publishing import Publisher
+from foxtrot.common.publishing import PipelinedPublisher
 from foxtrot.common.runtime import ServiceRuntime
 from foxtrot.common.streams import EVENTS
 from foxtrot.execution import handlers
@@ -25,15 +25,10 @@ def create_app(settings: ExecutionSettings | None = None) -> FastAPI:
     settings = settings or ExecutionSettings()
     runtime = ServiceRuntime.create("execution", settings, database=True)
     assert runtime.engine is not None
-    publisher = Publisher(runtime.broker)
-
-    async def publish(subject: str, payload: bytes, message_id: str) -> None:
-        await publisher.raw(subject, payload, message_id, EVENTS)
-
     service = ExecutionService(
         runtime.engine,
         settings.venue_factory(),
-        publish,
+        PipelinedPublisher(runtime.broker, EVENTS),
         settings.account_id,
         settings.opening_balances(),
     )

@@ -63,8 +63,8 @@ async def start(consumers: Consumers, service: ExecutionService) -> None:
 def register(consumers: Consumers, service: ExecutionService) -> None:
     """Subscribe execution to its subjects."""
 
-    async def on_submit(command: SubmitOrder, delivery: Delivery) -> None:
-        await service.submit(command, delivery.subject)
+    async def on_submits(commands: list[SubmitOrder]) -> None:
+        await service.submit_many(commands, subjects.EXEC_SUBMIT_ORDER)
 
     async def on_submit_list(command: SubmitOrderList, delivery: Delivery) -> None:
         await service.submit_list(command, delivery.subject)
@@ -88,12 +88,15 @@ def register(consumers: Consumers, service: ExecutionService) -> None:
     async def on_instrument(instrument: Instrument, _: Delivery) -> None:
         await service.on_instrument(instrument.to_core())
 
-    consumers.durable(
+    # Orders come in batches (in stream order, one transaction each): under load that
+    # shares one commit and one round of publishing among many orders.
+    consumers.ordered_batches(
         subjects.EXEC_SUBMIT_ORDER,
         stream=COMMANDS,
         durable="execution-submit-order",
         decode=SubmitOrder.from_json,
-        handle=on_submit,
+        handle=on_submits,
+        max_batch=200,
     )
     consumers.durable(
         subjects.EXEC_SUBMIT_ORDER_LIST,

@@ -66,6 +66,8 @@ __all__ = ["ExecutionService", "Ticker"]
 
 log = logging.getLogger(__name__)
 RawPublish = Callable[[str, bytes, str], Awaitable[None]]
+_Command = SubmitOrder | SubmitOrderList | ModifyOrder | CancelOrder
+_Work = Callable[[ExecutionRepository], Awaitable[None]]
 
 
 class ExecutionService:
@@ -93,8 +95,11 @@ class ExecutionService:
         # The latest quote, trade and bar per instrument: a rebuilt venue starts from them.
         self._last_data: dict[tuple[type, InstrumentId], CoreQuote | CoreTrade | CoreBar] = {}
         self.currency = self.orders.venue.settlement_currency
+        self.positions: dict[tuple[StrategyId, InstrumentId], Position] = {}
         # One writer at a time: the engine's state and the tables change together.
         self._lock = asyncio.Lock()
+        self._published: list[int] = []  # sequence numbers published, not yet marked so
+        self._outbox_dirty = False
 
     @property
     def venue(self) -> Venue:
@@ -175,6 +180,8 @@ class ExecutionService:
             rows = await repo.open_orders()
             nets = await repo.net_positions()
             totals = await repo.load_balances(self.account_id)
+            held = await repo.load_positions()
+        self.positions = {(p.strategy_id, p.instrument_id): p for p in held}
         for instrument in self.instruments.values():
             self.venue.add_instrument(instrument)
         for instrument_id, quantity in nets.items():
@@ -214,58 +221,87 @@ class ExecutionService:
 
     async def submit(self, command: SubmitOrder, subject: str) -> None:
         """Send an approved order on its way and book what happens."""
-        await self._command(command, subject, [command.to_core()])
+        await self.submit_many([command], subject)
+
+    async def submit_many(self, commands: Sequence[SubmitOrder], subject: str) -> None:
+        """Send approved orders on their way, in order, booked in one transaction."""
+        await self._commands([(c, subject, [c.to_core()]) for c in commands])
 
     async def submit_list(self, command: SubmitOrderList, subject: str) -> None:
         """Send an approved order list on its way and book what happens."""
-        await self._command(command, subject, command.to_core())
+        await self._commands([(command, subject, command.to_core())])
 
     async def modify(self, command: ModifyOrder, subject: str) -> None:
         """Change a working order (OrderPendingUpdate, then the answer)."""
-        await self._command(command, subject)
+        await self._commands([(command, subject, [])])
 
     async def cancel(self, command: CancelOrder, subject: str) -> None:
         """Cancel a working order (OrderPendingCancel, then the answer)."""
-        await self._command(command, subject)
+        await self._commands([(command, subject, [])])
 
-    async def _command(
-        self,
-        command: SubmitOrder | SubmitOrderList | ModifyOrder | CancelOrder,
-        subject: str,
-        specs: Sequence[OrderSpec] = (),
-    ) -> None:
+    async def _commands(self, batch: Sequence[tuple[_Command, str, Sequence[OrderSpec]]]) -> None:
+        """Decide and book commands in order, in one transaction with their inbox records;
+        a command seen before (redelivered) is skipped."""
 
         async def handle(repo: ExecutionRepository) -> None:
-            if not await repo.already_processed(command.message_id):
-                now = now_ns()
-                events = await self._decide(repo, command, specs, now)
-                await self._book(repo, events, command, now)
-                await repo.mark_processed(command.message_id, subject, now)
+            seen = await repo.processed_among([c.message_id for c, _, _ in batch])
+            taken = await repo.existing_orders(
+                [str(spec.client_order_id) for _, _, specs in batch for spec in specs]
+            )
+            now = now_ns()
+            for command, subject, specs in batch:
+                if command.message_id in seen:
+                    continue
+                seen.add(command.message_id)
+                events = self._decide(command, specs, now, taken)
+                taken.update(str(spec.client_order_id) for spec in specs)
+                self._book(repo, events, command, now)
+                repo.mark_processed(command.message_id, subject, now)
 
         async with self._lock:
             await self._write(handle)
-        await self.flush_outbox()
 
-    async def _write(self, work: Callable[[ExecutionRepository], Awaitable[None]]) -> None:
-        """Run ``work`` in one transaction. If it fails, the engine may have moved on
-        without the database, so it starts again from what was committed."""
+    async def _write(self, work: _Work) -> None:
+        """Run ``work`` in one transaction, then publish the events it appended. If the
+        transaction fails, the engine may have moved on without the database, so it starts
+        again from what was committed. Events published are marked so in the next
+        transaction (or on the clock): until then a restart would publish them again, and
+        JetStream would drop the duplicates by message id."""
+        marks, self._published = self._published, []
         try:
             async with self.engine.begin() as conn:
-                await work(ExecutionRepository(conn))
+                repo = ExecutionRepository(conn)
+                await repo.mark_published(marks)
+                await work(repo)
+                appended = await repo.flush()
         except BaseException:
+            self._published = marks + self._published
             await self._reload()
             raise
+        await self._publish(appended)
 
-    async def _decide(
+    async def _publish(self, entries: Sequence[OutboxEntry]) -> None:
+        if not entries:
+            return
+        try:
+            # All at once (sent in log order on one connection), then every ack awaited.
+            await asyncio.gather(*(self.publish(sub, data, mid) for _, sub, mid, data in entries))
+        except Exception:
+            log.exception("publishing %d events failed; the outbox will retry", len(entries))
+            self._outbox_dirty = True
+            return
+        self._published.extend(seq for seq, *_ in entries)
+
+    def _decide(
         self,
-        repo: ExecutionRepository,
-        command: SubmitOrder | SubmitOrderList | ModifyOrder | CancelOrder,
+        command: _Command,
         specs: Sequence[OrderSpec],
         now: int,
+        taken: set[str],
     ) -> list[OrderEvent]:
         if specs:
             for spec in specs:
-                if await repo.order_exists(spec.client_order_id):
+                if spec.client_order_id in taken:
                     log.warning(
                         "ignored %s: client order id %s is already in use",
                         type(command).__name__,
@@ -309,18 +345,30 @@ class ExecutionService:
         await self._on_market(lambda: self.orders.on_bar(bar))
 
     async def tick(self) -> None:
-        """Let time pass: requests in flight reach the venue and orders expire."""
+        """Let time pass: requests in flight reach the venue and orders expire; events whose
+        publishing failed are retried, and those published are marked so."""
         await self._on_market(lambda: self.orders.advance(now_ns()))
+        if self._outbox_dirty:
+            self._outbox_dirty = False
+            await self.flush_outbox()
+        if self._published:
+            async with self._lock:
+                await self._write(_nothing)
 
     async def _on_market(self, match: Callable[[], list[OrderEvent]]) -> None:
         async with self._lock:
             events = match()
             if not events:
                 return
-            await self._write(lambda repo: self._book(repo, events, None, now_ns()))
-        await self.flush_outbox()
+            await self._write(self._booking(events))
 
-    async def _book(
+    def _booking(self, events: list[OrderEvent]) -> _Work:
+        async def book(repo: ExecutionRepository) -> None:
+            self._book(repo, events, None, now_ns())
+
+        return book
+
+    def _book(
         self,
         repo: ExecutionRepository,
         events: Sequence[OrderEvent],
@@ -338,25 +386,25 @@ class ExecutionService:
                 envelope.update(cause.caused(ts_init=now))
                 envelope["message_id"] = derived_id(cause.message_id, f"event-{index}")
             wire = order_event_from_core(event, **envelope)
-            await repo.append_event(
+            repo.append_event(
                 subjects.order_events(event.strategy_id),
                 wire,
                 event.client_order_id,
                 wire.causation_id,
             )
             if isinstance(event, core_events.OrderFilled):
-                await self._book_fill(repo, event, wire, now)
+                self._book_fill(repo, event, wire, now)
                 filled = True
             touched[event.client_order_id] = self.orders.orders[event.client_order_id]
             last_wire = wire
         for order in touched.values():
-            await repo.save_order(order, now)
+            repo.save_order(order, now)
         if (self._hold(touched.values()) or filled) and last_wire is not None:
-            await self._book_account(repo, last_wire, now)
+            self._book_account(repo, last_wire, now)
 
-    async def _book_account(self, repo: ExecutionRepository, cause: Message, now: int) -> None:
+    def _book_account(self, repo: ExecutionRepository, cause: Message, now: int) -> None:
         held = self.account.balances()
-        await repo.save_balances(self.account_id, held, now)
+        repo.save_balances(self.account_id, held, now)
         state = account_state_from_core(
             self.account,
             correlation_id=cause.correlation_id,
@@ -365,14 +413,12 @@ class ExecutionService:
             ts_event=cause.ts_event,
             ts_init=now,
         )
-        await repo.append_event(
-            subjects.account_events(self.account_id), state, None, cause.message_id
-        )
+        repo.append_event(subjects.account_events(self.account_id), state, None, cause.message_id)
 
-    async def _book_fill(
+    def _book_fill(
         self, repo: ExecutionRepository, fill: core_events.OrderFilled, wire: Message, now: int
     ) -> None:
-        await repo.save_fill(
+        repo.save_fill(
             {
                 "trade_id": fill.trade_id,
                 "client_order_id": fill.client_order_id,
@@ -388,15 +434,14 @@ class ExecutionService:
                 "ts_event": fill.ts_event,
             }
         )
-        position = await repo.load_position(fill.strategy_id, str(fill.instrument_id)) or Position(
-            fill.strategy_id, fill.instrument_id
-        )
+        key = (fill.strategy_id, fill.instrument_id)
+        position = self.positions.setdefault(key, Position(fill.strategy_id, fill.instrument_id))
         change = position.apply_fill(
             fill.side, fill.last_qty, fill.last_px, fill.commission, fill.ts_event
         )
         legs = self.legs(fill.instrument_id)
         self.account.apply_fill(fill, legs)
-        await repo.save_position(position, legs.quote)
+        repo.save_position(position, legs.quote)
         caused = {
             "correlation_id": wire.correlation_id,
             "causation_id": wire.message_id,
@@ -405,19 +450,19 @@ class ExecutionService:
             "ts_init": now,
         }
         pos_event = position_event_from_core(position, change, legs.quote, **caused)
-        await repo.append_event(
+        repo.append_event(
             subjects.position_events(fill.strategy_id), pos_event, None, wire.message_id
         )
 
     async def flush_outbox(self) -> None:
-        """Publish every unpublished event in log order, then mark them published."""
+        """Publish every unpublished event in log order, then mark them published (at start,
+        and after publishing failed)."""
         while True:
             async with self.engine.begin() as conn:
                 pending: list[OutboxEntry] = await ExecutionRepository(conn).unpublished()
             if not pending:
                 return
-            for _seq, subject, message_id, payload in pending:
-                await self.publish(subject, payload, message_id)
+            await asyncio.gather(*(self.publish(sub, data, mid) for _, sub, mid, data in pending))
             async with self.engine.begin() as conn:
                 await ExecutionRepository(conn).mark_published([e[0] for e in pending])
 
@@ -483,6 +528,10 @@ class ExecutionService:
             for account_id, balance_rows in sorted(rows.items())
         ]
         return AccountsReply(accounts=tuple(views))
+
+
+async def _nothing(_: ExecutionRepository) -> None:
+    """A transaction with no work of its own (it marks what was published)."""
 
 
 class Ticker:

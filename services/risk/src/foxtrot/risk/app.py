@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from foxtrot.common.publishing import Publisher
+from foxtrot.common.publishing import PipelinedPublisher, Publisher
 from foxtrot.common.runtime import ServiceRuntime
+from foxtrot.common.streams import COMMANDS
 from foxtrot.risk import handlers
 from foxtrot.risk.config import RiskSettings
 from foxtrot.risk.service import RiskGate
@@ -17,5 +18,10 @@ def create_app(settings: RiskSettings | None = None) -> FastAPI:
     """Wire the risk gate to NATS and serve its ops endpoints."""
     settings = settings or RiskSettings()
     runtime = ServiceRuntime.create("risk", settings)
-    handlers.register(runtime.consumers, RiskGate(settings.limits()), Publisher(runtime.broker))
+    handlers.register(
+        runtime.consumers,
+        RiskGate(settings.limits()),
+        Publisher(runtime.broker),
+        PipelinedPublisher(runtime.broker, COMMANDS),
+    )
     return runtime.app()

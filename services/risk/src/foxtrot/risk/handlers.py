@@ -3,7 +3,9 @@ data to value orders."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import TypeVar
 
 from foxtrot.common import subjects
@@ -17,7 +19,7 @@ from foxtrot.common.messages.v1 import (
     SubmitOrderList,
     TradeBatch,
 )
-from foxtrot.common.publishing import Publisher, derived_id, now_ns
+from foxtrot.common.publishing import PipelinedPublisher, Publisher, derived_id, now_ns
 from foxtrot.common.streams import COMMANDS, EVENTS, MARKET_DATA
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.risk import Denial
@@ -29,8 +31,21 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=Message)
 
 
-def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
-    """Subscribe the risk gate to its subjects."""
+def register(
+    consumers: Consumers,
+    gate: RiskGate,
+    publish: Publisher,
+    approve: PipelinedPublisher | None = None,
+) -> None:
+    """Subscribe the risk gate to its subjects. Approved orders go out through ``approve``
+    (many at a time) when given, else one by one through ``publish``."""
+
+    async def pass_on(command: SubmitOrder, now: int) -> None:
+        approved = _approved(command, now)
+        if approve is None:
+            await publish(subjects.EXEC_SUBMIT_ORDER, approved, COMMANDS)
+        else:
+            await approve(subjects.EXEC_SUBMIT_ORDER, approved.to_json(), str(approved.message_id))
 
     async def deny(
         order: SubmitOrder, denial: Denial, now: int, cause: Message, suffix: str
@@ -40,19 +55,24 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
         )
         await publish(subjects.order_events(order.strategy_id), event, EVENTS)
 
-    async def on_submit(command: SubmitOrder, _: Delivery) -> None:
+    async def on_submits(commands: list[SubmitOrder]) -> None:
+        # Judged one by one in stream order; what they lead to is published all at once
+        # (sent in order on one connection) and every acknowledgement awaited together.
         now = now_ns()
-        denial = gate.check(command)
-        if denial is not None:
-            await deny(command, denial, now, command, "denied")
+        outcomes: list[Awaitable[None]] = []
+        for command in commands:
+            denial = gate.check(command)
+            if denial is None:
+                outcomes.append(pass_on(command, now))
+                continue
+            outcomes.append(deny(command, denial, now, command, "denied"))
             log.info(
                 "denied %s: %s",
                 command.client_order_id,
                 denial.message,
                 extra={"client_order_id": command.client_order_id, "reason_code": denial.code},
             )
-            return
-        await publish(subjects.EXEC_SUBMIT_ORDER, _approved(command, now), COMMANDS)
+        await asyncio.gather(*outcomes)
 
     async def on_submit_list(command: SubmitOrderList, _: Delivery) -> None:
         now = now_ns()
@@ -83,12 +103,13 @@ def register(consumers: Consumers, gate: RiskGate, publish: Publisher) -> None:
         mid = (quote.bid_price + quote.ask_price) / 2
         gate.on_price(InstrumentId.parse(quote.instrument_id), mid)
 
-    consumers.durable(
+    consumers.ordered_batches(
         subjects.RISK_SUBMIT_ORDER,
         stream=COMMANDS,
         durable="risk-submit-order",
         decode=SubmitOrder.from_json,
-        handle=on_submit,
+        handle=on_submits,
+        max_batch=200,
     )
     consumers.durable(
         subjects.RISK_SUBMIT_ORDER_LIST,

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -52,35 +52,53 @@ class ExecutionRepository:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self._clear()
+
+    def _clear(self) -> None:
+        # Writes are staged and sent by ``flush`` as one bulk statement per table.
+        self._processed: dict[uuid.UUID, dict[str, Any]] = {}
+        self._orders: dict[str, dict[str, Any]] = {}
+        self._events: list[dict[str, Any]] = []
+        self._fills: dict[str, dict[str, Any]] = {}
+        self._positions: dict[tuple[str, str], dict[str, Any]] = {}
+        self._balances: dict[tuple[str, str], dict[str, Any]] = {}
+
+    async def processed_among(self, message_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these commands were handled before."""
+        rows = await self.conn.execute(
+            select(processed_messages.c.message_id).where(
+                processed_messages.c.message_id.in_(message_ids)
+            )
+        )
+        return {message_id for (message_id,) in rows}
 
     async def already_processed(self, message_id: uuid.UUID) -> bool:
         """True when a command with this message id was handled before."""
-        row = await self.conn.execute(
-            select(processed_messages.c.message_id).where(
-                processed_messages.c.message_id == message_id
-            )
-        )
-        return row.first() is not None
+        return bool(await self.processed_among([message_id]))
 
-    async def mark_processed(self, message_id: uuid.UUID, subject: str, ts: int) -> None:
+    def mark_processed(self, message_id: uuid.UUID, subject: str, ts: int) -> None:
         """Record that a command was handled, in the same transaction as its effects."""
-        await self.conn.execute(
-            insert(processed_messages)
-            .values(message_id=message_id, subject=subject, ts_processed=ts)
-            .on_conflict_do_nothing()
+        self._processed[message_id] = {
+            "message_id": message_id,
+            "subject": subject,
+            "ts_processed": ts,
+        }
+
+    async def existing_orders(self, client_order_ids: Sequence[str]) -> set[str]:
+        """Which of these client order ids are taken."""
+        rows = await self.conn.execute(
+            select(orders.c.client_order_id).where(orders.c.client_order_id.in_(client_order_ids))
         )
+        return {cid for (cid,) in rows}
 
     async def order_exists(self, client_order_id: str) -> bool:
         """True when an order with this client order id is known."""
-        row = await self.conn.execute(
-            select(orders.c.seq).where(orders.c.client_order_id == client_order_id)
-        )
-        return row.first() is not None
+        return bool(await self.existing_orders([client_order_id]))
 
-    async def save_order(self, order: Order, ts: int) -> None:
+    def save_order(self, order: Order, ts: int) -> None:
         """Insert the order or update its state."""
         spec = order.spec
-        values: dict[str, Any] = {
+        self._orders[spec.client_order_id] = {
             "client_order_id": spec.client_order_id,
             "venue_order_id": order.venue_order_id,
             "strategy_id": spec.strategy_id,
@@ -110,14 +128,8 @@ class ExecutionRepository:
             "ts_init": ts,
             "ts_last": ts,
         }
-        changing = {k: values[k] for k in _CHANGING}
-        await self.conn.execute(
-            insert(orders)
-            .values(**values)
-            .on_conflict_do_update(index_elements=[orders.c.client_order_id], set_=changing)
-        )
 
-    async def append_event(
+    def append_event(
         self,
         subject: str,
         message: Message,
@@ -125,52 +137,89 @@ class ExecutionRepository:
         causation_id: uuid.UUID | None,
     ) -> None:
         """Append an event to the log; it stays unpublished until the outbox is flushed."""
-        await self.conn.execute(
-            insert(order_events).values(
-                message_id=message.message_id,
-                causation_id=causation_id,
-                subject=subject,
-                type=type(message).__name__,
-                client_order_id=client_order_id,
-                payload=message.model_dump(mode="json"),
-                ts_event=message.ts_event,
-            )
+        self._events.append(
+            {
+                "message_id": message.message_id,
+                "causation_id": causation_id,
+                "subject": subject,
+                "type": type(message).__name__,
+                "client_order_id": client_order_id,
+                "payload": message.model_dump(mode="json"),
+                "ts_event": message.ts_event,
+            }
         )
 
-    async def save_fill(self, values: dict[str, Any]) -> None:
+    def save_fill(self, values: dict[str, Any]) -> None:
         """Record a fill once; a trade id seen before is ignored."""
-        await self.conn.execute(insert(fills).values(**values).on_conflict_do_nothing())
+        self._fills.setdefault(values["trade_id"], values)
 
-    async def load_position(self, strategy_id: str, instrument_id: str) -> Position | None:
-        """The current position of a strategy in an instrument, if any."""
-        row = (
-            (
-                await self.conn.execute(
-                    select(positions).where(
-                        positions.c.strategy_id == strategy_id,
-                        positions.c.instrument_id == instrument_id,
-                    )
-                )
+    async def flush(self) -> list[OutboxEntry]:
+        """Send every staged write, one bulk statement per table; returns the events
+        appended, as the outbox will publish them."""
+        appended: list[OutboxEntry] = []
+        if self._events:
+            result = await self.conn.execute(
+                insert(order_events).returning(order_events.c.seq, sort_by_parameter_order=True),
+                self._events,
             )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            return None
-        return Position(
-            StrategyId(row["strategy_id"]),
-            InstrumentId.parse(row["instrument_id"]),
-            row["quantity"],
-            row["cost_open"],
-            row["realized_pnl"],
-            row["commissions"],
-            row["ts_opened"],
-            row["ts_last"],
-        )
+            appended = [
+                (seq, e["subject"], str(e["message_id"]), _json_bytes(e["payload"]))
+                for (seq,), e in zip(result.all(), self._events, strict=True)
+            ]
+        if self._fills:
+            await self.conn.execute(
+                insert(fills).on_conflict_do_nothing(), list(self._fills.values())
+            )
+        if self._orders:
+            stmt = insert(orders)
+            await self.conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[orders.c.client_order_id],
+                    set_={k: stmt.excluded[k] for k in _CHANGING},
+                ),
+                list(self._orders.values()),
+            )
+        await self._upsert(positions, self._positions, ["strategy_id", "instrument_id"])
+        await self._upsert(balances, self._balances, ["account_id", "currency"])
+        if self._processed:
+            await self.conn.execute(
+                insert(processed_messages).on_conflict_do_nothing(),
+                list(self._processed.values()),
+            )
+        self._clear()
+        return appended
 
-    async def save_position(self, position: Position, currency: str) -> None:
+    async def _upsert(
+        self, table: Table, rows: Mapping[Any, dict[str, Any]], keys: list[str]
+    ) -> None:
+        if rows:
+            stmt = insert(table)
+            changing = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+            await self.conn.execute(
+                stmt.on_conflict_do_update(index_elements=keys, set_=changing), list(rows.values())
+            )
+
+    async def load_positions(self) -> list[Position]:
+        """Every position, flat ones included."""
+        rows = (await self.conn.execute(select(positions))).mappings()
+        return [
+            Position(
+                StrategyId(row["strategy_id"]),
+                InstrumentId.parse(row["instrument_id"]),
+                row["quantity"],
+                row["cost_open"],
+                row["realized_pnl"],
+                row["commissions"],
+                row["ts_opened"],
+                row["ts_last"],
+            )
+            for row in rows
+        ]
+
+    def save_position(self, position: Position, currency: str) -> None:
         """Insert or update a position."""
-        values = {
+        key = (str(position.strategy_id), str(position.instrument_id))
+        self._positions[key] = {
             "strategy_id": position.strategy_id,
             "instrument_id": str(position.instrument_id),
             "quantity": position.quantity,
@@ -182,13 +231,6 @@ class ExecutionRepository:
             "ts_opened": position.ts_opened,
             "ts_last": position.ts_last or 0,
         }
-        await self.conn.execute(
-            insert(positions)
-            .values(**values)
-            .on_conflict_do_update(
-                index_elements=[positions.c.strategy_id, positions.c.instrument_id], set_=values
-            )
-        )
 
     async def load_balances(self, account_id: str) -> dict[str, Decimal]:
         """An account's total per currency (empty for an account nothing has moved yet)."""
@@ -197,32 +239,16 @@ class ExecutionRepository:
         )
         return {currency: Decimal(total) for currency, total in rows}
 
-    async def save_balances(self, account_id: str, held: Sequence[Balance], ts: int) -> None:
+    def save_balances(self, account_id: str, held: Sequence[Balance], ts: int) -> None:
         """Write an account's balances as they stand."""
-        if not held:
-            return
-        stmt = insert(balances).values(
-            [
-                {
-                    "account_id": account_id,
-                    "currency": b.currency,
-                    "total": b.total,
-                    "locked": b.locked,
-                    "ts_last": ts,
-                }
-                for b in held
-            ]
-        )
-        await self.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[balances.c.account_id, balances.c.currency],
-                set_={
-                    "total": stmt.excluded.total,
-                    "locked": stmt.excluded.locked,
-                    "ts_last": stmt.excluded.ts_last,
-                },
-            )
-        )
+        for b in held:
+            self._balances[(account_id, b.currency)] = {
+                "account_id": account_id,
+                "currency": b.currency,
+                "total": b.total,
+                "locked": b.locked,
+                "ts_last": ts,
+            }
 
     async def query_accounts(self, account_id: str | None) -> dict[str, list[dict[str, Any]]]:
         """Balance rows per account, currencies in order."""

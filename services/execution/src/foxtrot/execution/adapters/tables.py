@@ -7,10 +7,12 @@ from sqlalchemy import (
     Boolean,
     Column,
     Identity,
+    Index,
     MetaData,
     Numeric,
     String,
     Table,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -38,6 +40,11 @@ order_events = Table(
     Column("payload", JSONB, nullable=False),
     Column("ts_event", BigInteger, nullable=False),
     Column("published", Boolean, nullable=False, server_default="false"),
+    Index(
+        "ix_execution_order_events_unpublished",
+        "seq",
+        postgresql_where=text("published IS FALSE"),
+    ),
     comment="event log and outbox: every event execution emits, in order",
 )
 
