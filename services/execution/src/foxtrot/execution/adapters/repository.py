@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, case, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from foxtrot.common.messages.v1 import Message, OrdersQuery, OrderView, PositionsQuery
@@ -65,11 +65,7 @@ class ExecutionRepository:
 
     async def processed_among(self, message_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         """Which of these commands were handled before."""
-        rows = await self.conn.execute(
-            select(processed_messages.c.message_id).where(
-                processed_messages.c.message_id.in_(message_ids)
-            )
-        )
+        rows = await self.conn.execute(_PROCESSED_AMONG, {"ids": list(message_ids)})
         return {message_id for (message_id,) in rows}
 
     async def already_processed(self, message_id: uuid.UUID) -> bool:
@@ -86,9 +82,7 @@ class ExecutionRepository:
 
     async def existing_orders(self, client_order_ids: Sequence[str]) -> set[str]:
         """Which of these client order ids are taken."""
-        rows = await self.conn.execute(
-            select(orders.c.client_order_id).where(orders.c.client_order_id.in_(client_order_ids))
-        )
+        rows = await self.conn.execute(_EXISTING_ORDERS, {"ids": list(client_order_ids)})
         return {cid for (cid,) in rows}
 
     async def order_exists(self, client_order_id: str) -> bool:
@@ -158,46 +152,23 @@ class ExecutionRepository:
         appended, as the outbox will publish them."""
         appended: list[OutboxEntry] = []
         if self._events:
-            result = await self.conn.execute(
-                insert(order_events).returning(order_events.c.seq, sort_by_parameter_order=True),
-                self._events,
-            )
+            result = await self.conn.execute(_APPEND_EVENTS, self._events)
             appended = [
                 (seq, e["subject"], str(e["message_id"]), _json_bytes(e["payload"]))
                 for (seq,), e in zip(result.all(), self._events, strict=True)
             ]
         if self._fills:
-            await self.conn.execute(
-                insert(fills).on_conflict_do_nothing(), list(self._fills.values())
-            )
-        if self._orders:
-            stmt = insert(orders)
-            await self.conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[orders.c.client_order_id],
-                    set_={k: stmt.excluded[k] for k in _CHANGING},
-                ),
-                list(self._orders.values()),
-            )
-        await self._upsert(positions, self._positions, ["strategy_id", "instrument_id"])
-        await self._upsert(balances, self._balances, ["account_id", "currency"])
-        if self._processed:
-            await self.conn.execute(
-                insert(processed_messages).on_conflict_do_nothing(),
-                list(self._processed.values()),
-            )
+            await self.conn.execute(_SAVE_FILLS, list(self._fills.values()))
+        for statement, rows in (
+            (_SAVE_ORDERS, self._orders),
+            (_SAVE_POSITIONS, self._positions),
+            (_SAVE_BALANCES, self._balances),
+            (_MARK_PROCESSED, self._processed),
+        ):
+            if rows:
+                await self.conn.execute(statement, list(rows.values()))
         self._clear()
         return appended
-
-    async def _upsert(
-        self, table: Table, rows: Mapping[Any, dict[str, Any]], keys: list[str]
-    ) -> None:
-        if rows:
-            stmt = insert(table)
-            changing = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-            await self.conn.execute(
-                stmt.on_conflict_do_update(index_elements=keys, set_=changing), list(rows.values())
-            )
 
     async def load_positions(self) -> list[Position]:
         """Every position, flat ones included."""
@@ -281,9 +252,7 @@ class ExecutionRepository:
     async def mark_published(self, seqs: Sequence[int]) -> None:
         """Confirm events as published."""
         if seqs:
-            await self.conn.execute(
-                update(order_events).where(order_events.c.seq.in_(seqs)).values(published=True)
-            )
+            await self.conn.execute(_MARK_PUBLISHED, {"seqs": list(seqs)})
 
     async def open_orders(self) -> list[tuple[Order, int, int]]:
         """Orders still working (or waiting for their parent), each with its fill count and
@@ -392,6 +361,36 @@ _CHANGING = (
     "price",
     "trigger_price",
     "ts_last",
+)
+
+
+def _upsert(table: Table, keys: list[str], changing: Sequence[str] | None = None) -> Insert:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` of ``changing`` (every other column)."""
+    stmt = insert(table)
+    names = changing or [c.name for c in table.columns if c.name not in keys]
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={name: stmt.excluded[name] for name in names}
+    )
+
+
+# Built once: SQLAlchemy then finds each compiled form in its cache instead of building
+# the statement (and ``excluded``'s column proxies) again for every batch.
+_APPEND_EVENTS = insert(order_events).returning(order_events.c.seq, sort_by_parameter_order=True)
+_SAVE_FILLS = insert(fills).on_conflict_do_nothing()
+_SAVE_ORDERS = _upsert(orders, ["client_order_id"], _CHANGING)
+_SAVE_POSITIONS = _upsert(positions, ["strategy_id", "instrument_id"])
+_SAVE_BALANCES = _upsert(balances, ["account_id", "currency"])
+_MARK_PROCESSED = insert(processed_messages).on_conflict_do_nothing()
+_PROCESSED_AMONG = select(processed_messages.c.message_id).where(
+    processed_messages.c.message_id.in_(bindparam("ids", expanding=True))
+)
+_EXISTING_ORDERS = select(orders.c.client_order_id).where(
+    orders.c.client_order_id.in_(bindparam("ids", expanding=True))
+)
+_MARK_PUBLISHED = (
+    update(order_events)
+    .where(order_events.c.seq.in_(bindparam("seqs", expanding=True)))
+    .values(published=True)
 )
 
 
