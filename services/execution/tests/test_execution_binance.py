@@ -99,9 +99,10 @@ async def test_market_order_on_binance_is_booked_from_the_user_data_stream(
         await service.submit(command, "cmd.v1.exec.submit_order")
         await _until_status(service, engine, command.client_order_id, "FILLED")
         reply = await service.query_accounts(AccountsQuery(account_id="BINANCE-001"))
-        # Bought 0.01 BTC at 50,000 (the fake's price) for 500 USDT; the fee is in BTC.
+        # The account started from Binance's (100,000 USDT, 1 BTC, 10 ETH), then bought
+        # 0.01 BTC at 50,000 (the fake's price) for 500 USDT, paying 0.00001 BTC in fees.
         balances = {b.currency: b.total for b in reply.accounts[0].balances}
-        assert balances == {"BTC": D("0.00999"), "USDT": D(-500)}
+        assert balances == {"BTC": D("1.00999"), "ETH": D(10), "USDT": D(99_500)}
     finally:
         await service.stop()
 
@@ -126,6 +127,12 @@ async def test_fill_made_while_execution_was_down_is_booked_once_at_start(
         async with engine.connect() as conn:
             rows = (await conn.execute(select(fills.c.trade_id, fills.c.last_px))).all()
         assert [(trade_id, px) for trade_id, px in rows] == [("5000001", D(49000))]
+        # The balances agree with Binance's after the fill made while execution was down.
+        assert second.account.totals == {
+            "BTC": D("1.00999"),
+            "ETH": D(10),
+            "USDT": D(99_510),  # 100,000 - 0.01 x 49,000
+        }
     finally:
         await second.stop()
 

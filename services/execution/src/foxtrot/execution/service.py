@@ -159,7 +159,33 @@ class ExecutionService:
                     "venue %s holds an order Foxtrot did not place: %s", venue.name, foreign
                 )
             await self.tick()  # book what the venue did while we were away
+            await self._take_venue_balances(venue)
         log.info("reconciled %d open orders with the fills", len(self.orders.orders))
+
+    async def _take_venue_balances(self, venue: LiveVenue) -> None:
+        """A real venue's balances are the truth: the account starts from them (deposits,
+        withdrawals and trades made elsewhere included), saying what differed."""
+        try:
+            totals = await venue.balances()
+        except Exception as exc:
+            raise ReconciliationFailed([f"venue {venue.name}: {exc}"]) from exc
+        ours = self.account.totals
+        differ = {
+            c: (ours.get(c, Decimal(0)), totals.get(c, Decimal(0)))
+            for c in set(ours) | set(totals)
+            if ours.get(c, Decimal(0)) != totals.get(c, Decimal(0))
+        }
+        if differ:
+            log.warning("balances taken from venue %s (ours, venue's): %s", venue.name, differ)
+        self.account.totals = {c: totals.get(c, Decimal(0)) for c in set(ours) | set(totals)}
+        async with self._lock:
+            await self._write(self._saving_balances())
+
+    def _saving_balances(self) -> _Work:
+        async def save(repo: ExecutionRepository) -> None:
+            repo.save_balances(self.account_id, self.account.balances(), now_ns())
+
+        return save
 
     def _remember(self, data: CoreQuote | CoreTrade | CoreBar) -> None:
         self._last_data[(type(data), data.instrument_id)] = data

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Set
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from foxtrot.core.identifiers import InstrumentId, TradeId
@@ -31,6 +32,10 @@ class LiveVenue(Venue, Protocol):
 
     async def stop(self) -> None:
         """Disconnect."""
+        ...
+
+    async def balances(self) -> dict[str, Decimal]:
+        """The account's total per currency as the venue holds it."""
         ...
 
     async def reconcile(

@@ -264,6 +264,13 @@ class BinanceVenue:
         self._emit(result.events)
         return result
 
+    async def balances(self) -> dict[str, Decimal]:
+        """The account's total per asset as Binance holds it."""
+        try:
+            return await self.rest.balances()
+        except (BinanceVenueError, ccxt.BaseError) as exc:
+            raise ReconciliationError(f"Binance's balances could not be read: {exc}") from exc
+
     async def _after_reconnect(self) -> None:
         try:
             await self.reconcile()

@@ -226,6 +226,23 @@ class FakeAccount:
             if o.status in _OPEN and (symbol is None or o.symbol == symbol)
         ]
 
+    def account_info(self) -> dict[str, Any]:
+        """GET /api/v3/account (the fake locks nothing for resting orders)."""
+        return {
+            "makerCommission": 10,
+            "takerCommission": 10,
+            "canTrade": True,
+            "canWithdraw": True,
+            "canDeposit": True,
+            "updateTime": self.clock_ms(),
+            "accountType": "SPOT",
+            "balances": [
+                {"asset": asset, "free": _s(total), "locked": "0"}
+                for asset, total in sorted(self.balances.items())
+            ],
+            "permissions": ["SPOT"],
+        }
+
     def my_trades(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
         """GET /api/v3/myTrades."""
         symbol = self._rules(params.get("symbol", "")).symbol

@@ -43,6 +43,7 @@ _WEIGHTS: Final = {
     "POST /api/v3/order/cancelReplace": ENDPOINT_COSTS["cancelReplace"],
     "GET /api/v3/openOrders": ENDPOINT_COSTS["openOrders"],
     "GET /api/v3/myTrades": ENDPOINT_COSTS["myTrades"],
+    "GET /api/v3/account": ENDPOINT_COSTS["account"],
 }
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -85,6 +86,7 @@ class FakeBinance:
         app.router.add_post("/api/v3/order/cancelReplace", self._cancel_replace)
         app.router.add_get("/api/v3/openOrders", self._open_orders)
         app.router.add_get("/api/v3/myTrades", self._my_trades)
+        app.router.add_get("/api/v3/account", self._account)
         app.router.add_get("/ws-api/v3", self._ws_api)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
@@ -232,6 +234,9 @@ class FakeBinance:
 
     async def _my_trades(self, request: web.Request) -> web.Response:
         return web.json_response(self.account.my_trades(request.query))
+
+    async def _account(self, request: web.Request) -> web.Response:
+        return web.json_response(self.account.account_info())
 
     # --- WebSocket API --------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ ENDPOINT_COSTS: Final[Mapping[str, EndpointCost]] = {
     "queryOrder": EndpointCost(4),
     "openOrders": EndpointCost(6),  # with a symbol; 80 without
     "myTrades": EndpointCost(20),
+    "account": EndpointCost(20),
     "userDataStream": EndpointCost(2),
 }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import ccxt
@@ -213,6 +214,16 @@ class BinanceRest:
         """The account's open orders in one symbol."""
         orders = await self.call("openOrders", lambda: self.exchange.fetch_open_orders(symbol))
         return [o["info"] for o in orders]
+
+    async def balances(self) -> dict[str, Decimal]:
+        """The spot account's total (free + locked) per asset, zero balances left out."""
+        account: dict[str, Any] = await self.call("account", lambda: self.exchange.fetch_balance())
+        found: dict[str, Decimal] = {}
+        for row in account["info"]["balances"]:
+            total = Decimal(row["free"]) + Decimal(row["locked"])
+            if total:
+                found[row["asset"]] = total
+        return found
 
     async def my_trades(self, symbol: str, since_ms: int | None = None) -> list[dict[str, Any]]:
         """The account's trades in one symbol (oldest first), from ``since_ms`` if given."""
