@@ -217,6 +217,11 @@ class Consumers:
                 try:
                     batch = await pull.fetch(1, timeout=_IDLE_FETCH_S)
                 except NatsTimeoutError:
+                    # nats-py waits with wait_for, which on 3.11 can turn a cancel that
+                    # meets its timeout into a timeout: a stop must still stop the loop.
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise asyncio.CancelledError from None
                     continue
                 waiting = batch[-1].metadata.num_pending
                 if waiting:  # already in the stream: fetched without waiting

@@ -36,6 +36,7 @@ from foxtrot.common.telemetry import setup_tracing
 __all__ = ["Hook", "ServiceRuntime", "run_service", "serve"]
 
 log = logging.getLogger(__name__)
+_LOOP_STOP_S = 5.0  # how long a stop waits for the consumers' fetch loops to end
 Hook = Callable[[], Awaitable[None]]
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -95,9 +96,8 @@ class ServiceRuntime:
                 await hook()
             for task in loops:
                 task.cancel()
-            for task in loops:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            if loops:
+                await asyncio.wait(loops, timeout=_LOOP_STOP_S)
             await self.broker.stop()
             if self.engine is not None:
                 await self.engine.dispose()

@@ -588,8 +588,11 @@ class Ticker:
 
     async def _run(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can turn a cancel that meets
+            # its timeout into a TimeoutError, and the clock would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), self.interval_s)
+                async with asyncio.timeout(self.interval_s):
+                    await self.wake.wait()
             try:
                 await self.tick()
             except Exception:
