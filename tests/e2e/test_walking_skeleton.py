@@ -238,6 +238,46 @@ async def test_risk_denies_orders_over_the_quantity_and_notional_limits_with_a_r
         await client.close()
 
 
+async def test_a_resting_manual_order_is_modified_through_risk_then_canceled(
+    platform: LocalPlatform,
+) -> None:
+    async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10) as api:
+        created = await api.post(
+            "/v1/orders",
+            json={
+                "instrument_id": INSTRUMENT,
+                "side": "BUY",
+                "order_type": "LIMIT",
+                "quantity": "0.01",
+                "price": "1000",  # far below the replay's prices: it rests
+                "client_order_id": "rest-1",
+            },
+        )
+        assert created.status_code == 202, created.text
+
+        async def order() -> dict[str, Any]:
+            listed = (await api.get("/v1/orders", params={"strategy_id": "manual"})).json()
+            return next((o for o in listed if o["client_order_id"] == "rest-1"), {})
+
+        async def status_is(expected: str, **fields: str) -> bool:
+            current = await order()
+            return current.get("status") == expected and all(
+                Decimal(current[k]) == Decimal(v) for k, v in fields.items()
+            )
+
+        await _until(lambda: status_is("ACCEPTED"), what="the resting order")
+        modified = await api.patch("/v1/orders/rest-1", json={"price": "1100", "quantity": "0.02"})
+        assert modified.status_code == 202, modified.text
+        await _until(
+            lambda: status_is("ACCEPTED", price="1100", quantity="0.02"), what="the modify"
+        )
+        canceled = await api.delete("/v1/orders/rest-1")
+        assert canceled.status_code == 202, canceled.text
+        await _until(lambda: status_is("CANCELED"), what="the cancel")
+        again = await api.delete("/v1/orders/rest-1")
+        assert again.status_code == 409
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -19,6 +19,8 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from foxtrot.common import subjects
 from foxtrot.common.messages.v1 import (
     AccountsQuery,
+    CancelOrder,
+    ModifyOrder,
     OrdersQuery,
     OrdersReply,
     PositionsReply,
@@ -451,3 +453,74 @@ def test_http_portfolio_sums_pnl_per_strategy_and_counts_unmarked_positions(
         },
     ]
     assert body["accounts"][0]["account_id"] == "SIM-1"
+
+
+# --- modify and cancel ----------------------------------------------------------------------
+
+
+def working(**changes: Any) -> bytes:
+    view = {**ORDER_VIEW, "status": "ACCEPTED", "order_type": "LIMIT", "price": "45000", **changes}
+    return json.dumps({"type": "OrdersReply", "orders": [view]}).encode()
+
+
+def test_http_modify_goes_to_risk_with_the_orders_strategy_and_instrument(
+    client: TestClient, broker: FakeBroker
+) -> None:
+    broker.reply = working()
+
+    response = client.patch("/v1/orders/M-1", json={"price": "45100"})
+
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "MODIFY_SENT"
+    ((asked, subject, _),) = broker.requests
+    assert subject == "qry.v1.exec.orders"
+    assert OrdersQuery.model_validate_json(asked).client_order_id == "M-1"
+    (sent,) = broker.published
+    assert sent.subject == "cmd.v1.risk.modify_order"
+    command = ModifyOrder.from_json(sent.message)
+    assert (command.client_order_id, command.strategy_id, command.instrument_id) == (
+        "M-1",
+        "manual",
+        "BTC-PERP.FTX",
+    )
+    assert (command.price, command.quantity) == (Decimal(45100), None)
+
+
+def test_http_modify_without_a_change_is_422(client: TestClient, broker: FakeBroker) -> None:
+    response = client.patch("/v1/orders/M-1", json={})
+
+    assert response.status_code == 422
+    assert "at least one of quantity, price and trigger_price" in response.text
+    assert broker.published == []
+
+
+def test_http_modify_of_an_unknown_order_is_404(client: TestClient, broker: FakeBroker) -> None:
+    broker.reply = b'{"type": "OrdersReply", "orders": []}'
+
+    response = client.patch("/v1/orders/NOPE", json={"quantity": "1"})
+
+    assert response.status_code == 404
+    assert "NOPE" in response.json()["detail"]
+    assert broker.published == []
+
+
+def test_http_cancel_of_a_filled_order_is_409(client: TestClient, broker: FakeBroker) -> None:
+    broker.reply = working(status="FILLED")
+
+    response = client.delete("/v1/orders/M-1")
+
+    assert response.status_code == 409
+    assert "FILLED" in response.json()["detail"]
+    assert broker.published == []
+
+
+def test_http_cancel_goes_to_execution(client: TestClient, broker: FakeBroker) -> None:
+    broker.reply = working()
+
+    response = client.delete("/v1/orders/M-1")
+
+    assert response.status_code == 202, response.text
+    (sent,) = broker.published
+    assert sent.subject == "cmd.v1.exec.cancel_order"
+    assert sent.headers == {"Nats-Msg-Id": response.json()["message_id"]}
+    assert CancelOrder.from_json(sent.message).client_order_id == "M-1"

@@ -328,6 +328,8 @@ class ExecutionRepository:
     async def query_orders(self, query: OrdersQuery) -> list[OrderView]:
         """Orders matching a query, newest first."""
         stmt = select(orders).order_by(orders.c.seq.desc()).limit(query.limit)
+        if query.client_order_id:
+            stmt = stmt.where(orders.c.client_order_id == query.client_order_id)
         if query.strategy_id:
             stmt = stmt.where(orders.c.strategy_id == query.strategy_id)
         if query.instrument_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from foxtrot.common.messages.v1 import AccountView
 from foxtrot.common.messages.v1.types import (
@@ -16,7 +16,14 @@ from foxtrot.common.messages.v1.types import (
 )
 from foxtrot.core.enums import OrderSide, OrderType, TimeInForce, TrailingOffsetType
 
-__all__ = ["OrderAccepted", "OrderRequest", "PortfolioView", "StrategyPnl"]
+__all__ = [
+    "ChangeAccepted",
+    "OrderAccepted",
+    "OrderChange",
+    "OrderRequest",
+    "PortfolioView",
+    "StrategyPnl",
+]
 
 
 class OrderRequest(BaseModel):
@@ -60,6 +67,30 @@ class OrderAccepted(BaseModel):
     client_order_id: str
     message_id: str
     status: str = "SUBMITTED_TO_RISK"
+
+
+class OrderChange(BaseModel):
+    """New quantity or prices for a working order; risk checks the change first."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quantity: PositiveDecimalStr | None = None
+    price: PositiveDecimalStr | None = Field(default=None, description="limit price")
+    trigger_price: PositiveDecimalStr | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> OrderChange:
+        if self.quantity is None and self.price is None and self.trigger_price is None:
+            raise ValueError("give at least one of quantity, price and trigger_price")
+        return self
+
+
+class ChangeAccepted(BaseModel):
+    """The modify or cancel was handed on; its outcome arrives as order events."""
+
+    client_order_id: str
+    message_id: str
+    status: str
 
 
 class StrategyPnl(BaseModel):

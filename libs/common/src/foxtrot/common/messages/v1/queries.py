@@ -42,6 +42,7 @@ class _Frozen(BaseModel):
 class OrdersQuery(_Frozen):
     """Ask for orders, newest first."""
 
+    client_order_id: str | None = Field(default=None, description="one order by its id")
     strategy_id: Token | None = None
     instrument_id: InstrumentIdStr | None = None
     status: OrderStatus | None = None

@@ -1,17 +1,25 @@
-"""``/v1/orders``: list orders, submit a manual order."""
+"""``/v1/orders``: list orders; submit, modify and cancel manual orders."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from foxtrot.common import subjects
-from foxtrot.common.messages.v1 import OrdersQuery, OrdersReply, OrderView
+from foxtrot.common.messages.v1 import (
+    CancelOrder,
+    ModifyOrder,
+    OrdersQuery,
+    OrdersReply,
+    OrderView,
+)
+from foxtrot.common.publishing import Publisher, now_ns
+from foxtrot.common.streams import COMMANDS
 from foxtrot.core.enums import OrderStatus
 from foxtrot.gateway.api.deps import BrokerDep, SettingsDep
-from foxtrot.gateway.api.schemas import OrderAccepted, OrderRequest
-from foxtrot.gateway.service import ask, submit_order
+from foxtrot.gateway.api.schemas import ChangeAccepted, OrderAccepted, OrderChange, OrderRequest
+from foxtrot.gateway.service import ask, submit_order, validated
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -46,4 +54,81 @@ async def create_order(
     command = await submit_order(broker, request, settings.default_account_id)
     return OrderAccepted(
         client_order_id=command.client_order_id, message_id=str(command.message_id)
+    )
+
+
+ClientOrderIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-:.]+$", max_length=64)]
+
+
+async def _open_order(broker: BrokerDep, settings: SettingsDep, client_order_id: str) -> OrderView:
+    """The order as execution knows it: 404 if unknown, 409 if it is no longer open."""
+    reply = await ask(
+        broker,
+        "execution",
+        subjects.QRY_EXEC_ORDERS,
+        OrdersQuery(client_order_id=client_order_id, limit=1),
+        OrdersReply,
+        settings.query_timeout_s,
+    )
+    if not reply.orders:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"execution knows no order {client_order_id!r}"
+        )
+    order = reply.orders[0]
+    if order.status.is_terminal:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"order {client_order_id!r} is {order.status}: it can no longer change",
+        )
+    return order
+
+
+@router.patch(
+    "/{client_order_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Modify a working order's quantity or prices through risk",
+)
+async def modify_order(
+    client_order_id: ClientOrderIdPath,
+    change: OrderChange,
+    broker: BrokerDep,
+    settings: SettingsDep,
+) -> ChangeAccepted:
+    order = await _open_order(broker, settings, client_order_id)
+    now = now_ns()
+    command = validated(
+        ModifyOrder,
+        client_order_id=client_order_id,
+        strategy_id=order.strategy_id,
+        instrument_id=order.instrument_id,
+        ts_event=now,
+        ts_init=now,
+        **change.model_dump(),
+    )
+    await Publisher(broker)(subjects.RISK_MODIFY_ORDER, command, COMMANDS)
+    return ChangeAccepted(
+        client_order_id=client_order_id, message_id=str(command.message_id), status="MODIFY_SENT"
+    )
+
+
+@router.delete(
+    "/{client_order_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Cancel a working order",
+)
+async def cancel_order(
+    client_order_id: ClientOrderIdPath, broker: BrokerDep, settings: SettingsDep
+) -> ChangeAccepted:
+    order = await _open_order(broker, settings, client_order_id)
+    now = now_ns()
+    command = CancelOrder(
+        client_order_id=client_order_id,
+        strategy_id=order.strategy_id,
+        instrument_id=order.instrument_id,
+        ts_event=now,
+        ts_init=now,
+    )
+    await Publisher(broker)(subjects.EXEC_CANCEL_ORDER, command, COMMANDS)
+    return ChangeAccepted(
+        client_order_id=client_order_id, message_id=str(command.message_id), status="CANCEL_SENT"
     )
