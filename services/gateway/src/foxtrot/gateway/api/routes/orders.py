@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
@@ -83,6 +83,31 @@ async def _open_order(broker: BrokerDep, settings: SettingsDep, client_order_id:
     return order
 
 
+async def _send_change(
+    broker: BrokerDep,
+    order: OrderView,
+    kind: type[ModifyOrder | CancelOrder],
+    subject: str,
+    sent: str,
+    **change: Any,
+) -> ChangeAccepted:
+    """Send a modify or cancel of ``order`` and say it went."""
+    now = now_ns()
+    command = validated(
+        kind,
+        client_order_id=order.client_order_id,
+        strategy_id=order.strategy_id,
+        instrument_id=order.instrument_id,
+        ts_event=now,
+        ts_init=now,
+        **change,
+    )
+    await Publisher(broker)(subject, command, COMMANDS)
+    return ChangeAccepted(
+        client_order_id=order.client_order_id, message_id=str(command.message_id), status=sent
+    )
+
+
 @router.patch(
     "/{client_order_id}",
     status_code=status.HTTP_202_ACCEPTED,
@@ -95,19 +120,8 @@ async def modify_order(
     settings: SettingsDep,
 ) -> ChangeAccepted:
     order = await _open_order(broker, settings, client_order_id)
-    now = now_ns()
-    command = validated(
-        ModifyOrder,
-        client_order_id=client_order_id,
-        strategy_id=order.strategy_id,
-        instrument_id=order.instrument_id,
-        ts_event=now,
-        ts_init=now,
-        **change.model_dump(),
-    )
-    await Publisher(broker)(subjects.RISK_MODIFY_ORDER, command, COMMANDS)
-    return ChangeAccepted(
-        client_order_id=client_order_id, message_id=str(command.message_id), status="MODIFY_SENT"
+    return await _send_change(
+        broker, order, ModifyOrder, subjects.RISK_MODIFY_ORDER, "MODIFY_SENT", **change.model_dump()
     )
 
 
@@ -120,15 +134,4 @@ async def cancel_order(
     client_order_id: ClientOrderIdPath, broker: BrokerDep, settings: SettingsDep
 ) -> ChangeAccepted:
     order = await _open_order(broker, settings, client_order_id)
-    now = now_ns()
-    command = CancelOrder(
-        client_order_id=client_order_id,
-        strategy_id=order.strategy_id,
-        instrument_id=order.instrument_id,
-        ts_event=now,
-        ts_init=now,
-    )
-    await Publisher(broker)(subjects.EXEC_CANCEL_ORDER, command, COMMANDS)
-    return ChangeAccepted(
-        client_order_id=client_order_id, message_id=str(command.message_id), status="CANCEL_SENT"
-    )
+    return await _send_change(broker, order, CancelOrder, subjects.EXEC_CANCEL_ORDER, "CANCEL_SENT")
