@@ -28,7 +28,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from opentelemetry import propagate, trace
 from pydantic import BaseModel, ValidationError
 
-from foxtrot.common.broker import inbox_prefix
+from foxtrot.common.broker import inbox_prefix, jetstream
 from foxtrot.common.dead_letters import DeadLetterKind, DeadLetters
 from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.streams import StreamSpec
@@ -205,7 +205,7 @@ class Consumers:
                     await asyncio.sleep(1.0)
 
         async def consume() -> None:
-            js = self.broker.connection.jetstream()
+            js = jetstream(self.broker)
             pull = await js.pull_subscribe(
                 pattern,
                 durable=durable,
@@ -311,7 +311,7 @@ class Consumers:
 
         A message that does not decode is skipped with a warning (the live subscription
         dead-letters it)."""
-        js = self.broker.connection.jetstream()
+        js = jetstream(self.broker)
         info = await js.stream_info(stream.name, subjects_filter=pattern)
         found: list[T] = []
         for subject in sorted(info.state.subjects or {}):

@@ -9,6 +9,7 @@ from faststream.nats import NatsBroker
 from nats.js.client import JetStreamContext
 from opentelemetry import propagate
 
+from foxtrot.common.broker import jetstream
 from foxtrot.common.ids import DerivedIds, derived_id
 from foxtrot.common.messages.v1 import Message
 from foxtrot.common.streams import StreamSpec
@@ -65,7 +66,7 @@ class PipelinedPublisher:
 
     async def __call__(self, subject: str, payload: bytes, message_id: str) -> None:
         if self._js is None:
-            self._js = self.broker.connection.jetstream()
+            self._js = jetstream(self.broker)
         headers = {"Nats-Msg-Id": message_id}
         propagate.inject(headers)
         ack = await self._js.publish_async(

@@ -68,10 +68,6 @@ class ExecutionRepository:
         rows = await self.conn.execute(_PROCESSED_AMONG, {"ids": list(message_ids)})
         return {message_id for (message_id,) in rows}
 
-    async def already_processed(self, message_id: uuid.UUID) -> bool:
-        """True when a command with this message id was handled before."""
-        return bool(await self.processed_among([message_id]))
-
     def mark_processed(self, message_id: uuid.UUID, subject: str, ts: int) -> None:
         """Record that a command was handled, in the same transaction as its effects."""
         self._processed[message_id] = {
@@ -84,10 +80,6 @@ class ExecutionRepository:
         """Which of these client order ids are taken."""
         rows = await self.conn.execute(_EXISTING_ORDERS, {"ids": list(client_order_ids)})
         return {cid for (cid,) in rows}
-
-    async def order_exists(self, client_order_id: str) -> bool:
-        """True when an order with this client order id is known."""
-        return bool(await self.existing_orders([client_order_id]))
 
     def save_order(self, order: Order, ts: int) -> None:
         """Insert the order or update its state."""
