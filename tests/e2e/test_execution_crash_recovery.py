@@ -29,6 +29,7 @@ from foxtrot.common.persistence import make_engine
 from foxtrot.common.streams import COMMANDS, EVENTS, MARKET_DATA
 from foxtrot.common.testkit.infrastructure import Infrastructure
 from foxtrot.common.testkit.plugin import reset_streams
+from foxtrot.common.testkit.schemas import drop_schema
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.execution.adapters.tables import balances, fills, orders, positions
 from foxtrot.execution.app import SCHEMA
@@ -89,14 +90,7 @@ def platform(platform_factory: Callable[..., LocalPlatform]) -> Iterator[LocalPl
     yield running
     running.stop()
     # The session's database is shared: leave no books behind (one of them is corrupt).
-    asyncio.run(drop_execution_schema(running.database_url))
-
-
-async def drop_execution_schema(database_url: str) -> None:
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    await engine.dispose()
+    asyncio.run(drop_schema(running.database_url, SCHEMA))
 
 
 async def fresh_start(platform: LocalPlatform, nc: NatsClient) -> None:
@@ -105,7 +99,7 @@ async def fresh_start(platform: LocalPlatform, nc: NatsClient) -> None:
         if service in platform.children:
             platform.children.pop(service).stop()
     await reset_streams(nc)
-    await drop_execution_schema(platform.database_url)
+    await drop_schema(platform.database_url, SCHEMA)
     await asyncio.to_thread(platform.migrate)
     js = nc.jetstream()
     definition = Instrument(

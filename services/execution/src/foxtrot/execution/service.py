@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -119,12 +119,8 @@ class ExecutionService:
             self._remember(data)
         venue = self.venue
         if isinstance(venue, LiveVenue):
-            try:
+            with _refuse_on_failure(f"venue {venue.name} cannot be reached"):
                 await venue.start()
-            except Exception as exc:
-                raise ReconciliationFailed(
-                    [f"venue {venue.name} cannot be reached: {exc}"]
-                ) from exc
             for instrument in venue.instruments.values():
                 await self.on_instrument(instrument)
         await self.recover()
@@ -148,12 +144,10 @@ class ExecutionService:
             raise ReconciliationFailed(problems)
         venue = self.venue
         if isinstance(venue, LiveVenue):
-            try:
+            with _refuse_on_failure(f"venue {venue.name}"):
                 found = await venue.reconcile(
                     orders=list(self.orders.orders.values()), known_trade_ids=known
                 )
-            except Exception as exc:
-                raise ReconciliationFailed([f"venue {venue.name}: {exc}"]) from exc
             for foreign in getattr(found, "foreign_orders", ()):
                 log.warning(
                     "venue %s holds an order Foxtrot did not place: %s", venue.name, foreign
@@ -165,19 +159,15 @@ class ExecutionService:
     async def _take_venue_balances(self, venue: LiveVenue) -> None:
         """A real venue's balances are the truth: the account starts from them (deposits,
         withdrawals and trades made elsewhere included), saying what differed."""
-        try:
+        with _refuse_on_failure(f"venue {venue.name}"):
             totals = await venue.balances()
-        except Exception as exc:
-            raise ReconciliationFailed([f"venue {venue.name}: {exc}"]) from exc
         ours = self.account.totals
-        differ = {
-            c: (ours.get(c, Decimal(0)), totals.get(c, Decimal(0)))
-            for c in set(ours) | set(totals)
-            if ours.get(c, Decimal(0)) != totals.get(c, Decimal(0))
-        }
+        theirs = {c: totals.get(c, Decimal(0)) for c in set(ours) | set(totals)}
+        was = {c: ours.get(c, Decimal(0)) for c in theirs}
+        differ = {c: (was[c], t) for c, t in theirs.items() if was[c] != t}
         if differ:
             log.warning("balances taken from venue %s (ours, venue's): %s", venue.name, differ)
-        self.account.totals = {c: totals.get(c, Decimal(0)) for c in set(ours) | set(totals)}
+        self.account.totals = theirs
         async with self._lock:
             await self._write(self._saving_balances())
 
@@ -554,6 +544,15 @@ class ExecutionService:
             for account_id, balance_rows in sorted(rows.items())
         ]
         return AccountsReply(accounts=tuple(views))
+
+
+@contextlib.contextmanager
+def _refuse_on_failure(what: str) -> Iterator[None]:
+    """Turn a real venue's failure during start into the reason execution will not start."""
+    try:
+        yield
+    except Exception as exc:
+        raise ReconciliationFailed([f"{what}: {exc}"]) from exc
 
 
 async def _nothing(_: ExecutionRepository) -> None:

@@ -35,17 +35,14 @@ def register(
     consumers: Consumers,
     gate: RiskGate,
     publish: Publisher,
-    approve: PipelinedPublisher | None = None,
+    approve: PipelinedPublisher,
 ) -> None:
-    """Subscribe the risk gate to its subjects. Approved orders go out through ``approve``
-    (many at a time) when given, else one by one through ``publish``."""
+    """Subscribe the risk gate to its subjects. Approved orders go out through ``approve``,
+    many at a time; everything else through ``publish``."""
 
     async def pass_on(command: SubmitOrder, now: int) -> None:
         approved = _approved(command, now)
-        if approve is None:
-            await publish(subjects.EXEC_SUBMIT_ORDER, approved, COMMANDS)
-        else:
-            await approve(subjects.EXEC_SUBMIT_ORDER, approved.to_json(), str(approved.message_id))
+        await approve(subjects.EXEC_SUBMIT_ORDER, approved.to_json(), str(approved.message_id))
 
     async def deny(
         order: SubmitOrder, denial: Denial, now: int, cause: Message, suffix: str
