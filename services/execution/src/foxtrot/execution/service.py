@@ -137,13 +137,13 @@ class ExecutionService:
         booking what it did meanwhile. Raises ReconciliationFailed, naming each difference,
         when the books cannot be trusted."""
         async with self.engine.connect() as conn:
-            repo = ExecutionRepository(conn)
-            problems = await repo.ledger_problems()
-            known = await repo.trade_ids(list(self.orders.orders))
+            problems = await ExecutionRepository(conn).ledger_problems()
         if problems:
             raise ReconciliationFailed(problems)
         venue = self.venue
         if isinstance(venue, LiveVenue):
+            async with self.engine.connect() as conn:
+                known = await ExecutionRepository(conn).trade_ids(list(self.orders.orders))
             with _refuse_on_failure(f"venue {venue.name}"):
                 found = await venue.reconcile(
                     orders=list(self.orders.orders.values()), known_trade_ids=known
