@@ -31,8 +31,19 @@ def async_database_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine with a small pool that checks connections before use."""
-    options: dict[str, Any] = {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
+    """An async engine with a small pool that checks connections before use.
+
+    Statements are prepared (asyncpg), and PostgreSQL would otherwise settle on one generic
+    plan per statement after five runs: planned while a table is still small, a lookup of
+    ``= ANY($1)`` becomes a sequential scan that it keeps using as the table grows (ten
+    times slower at five thousand orders, and worse after). Custom plans cost a little
+    planning per run and stay right."""
+    options: dict[str, Any] = {
+        "pool_size": 5,
+        "max_overflow": 5,
+        "pool_pre_ping": True,
+        "connect_args": {"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+    }
     options.update(kwargs)
     return create_async_engine(async_database_url(url), **options)
 
