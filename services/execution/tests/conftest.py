@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from foxtrot.common.publishing import PipelinedPublisher
 from foxtrot.common.streams import EVENTS, ensure_streams
 from foxtrot.common.testkit.infrastructure import Infrastructure
 from foxtrot.common.testkit.schemas import fresh_schema
 from foxtrot.execution.app import MIGRATIONS, SCHEMA
-
-Publish = Callable[[str, bytes, str], Awaitable[None]]
+from foxtrot.execution.outbox import Send
 
 
 @pytest.fixture
@@ -23,11 +23,7 @@ async def engine(infrastructure: Infrastructure) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def publish(nats_client: NatsClient) -> Publish:
-    js = nats_client.jetstream()
-    await ensure_streams(js)
-
-    async def publish(subject: str, payload: bytes, message_id: str) -> None:
-        await js.publish(subject, payload, headers={"Nats-Msg-Id": message_id}, stream=EVENTS.name)
-
-    return publish
+async def publish(nats_client: NatsClient) -> Send:
+    """What ExecutionService sends its events with: the real pipelined JetStream publisher."""
+    await ensure_streams(nats_client.jetstream())
+    return PipelinedPublisher(lambda: nats_client, EVENTS).send

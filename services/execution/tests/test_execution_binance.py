@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from foxtrot.common.errors import ReconciliationFailed
 from foxtrot.common.messages.v1 import AccountsQuery, SubmitOrder
 from foxtrot.execution.adapters.tables import fills, orders
+from foxtrot.execution.outbox import Send as Publish
 from foxtrot.execution.service import ExecutionService
 from foxtrot.execution.venues.binance import (
     BinanceSettings,
@@ -27,7 +28,7 @@ from foxtrot.execution.venues.binance import (
 from foxtrot.execution.venues.binance.fake_server import FakeBinance
 
 pytestmark = pytest.mark.integration
-Publish = Callable[[str, bytes, str], Awaitable[None]]
+
 D = Decimal
 
 

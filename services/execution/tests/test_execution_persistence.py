@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from decimal import Decimal
 
 import pytest
@@ -23,12 +23,12 @@ from foxtrot.common.streams import EVENTS
 from foxtrot.core.data import Bar, QuoteTick
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.venue import SimulatedVenue
-from foxtrot.execution.adapters.tables import fills, order_events, orders, positions
+from foxtrot.execution.adapters.tables import fills, order_events, orders, outbox, positions
+from foxtrot.execution.outbox import Send as Publish
 from foxtrot.execution.service import ExecutionService
 
 pytestmark = pytest.mark.integration
 INSTRUMENT = InstrumentId("BTC-PERP", "FTX")
-Publish = Callable[[str, bytes, str], Awaitable[None]]
 
 
 def _service(engine: AsyncEngine, publish: Publish, account: str) -> ExecutionService:
@@ -120,16 +120,14 @@ async def test_a_market_order_is_filled_and_its_events_persisted_and_published(
     assert all(e["correlation_id"] == str(command.correlation_id) for e in published)
     filled = published[2]
     assert (filled["last_qty"], filled["last_px"], filled["commission"]) == ("2", "100", "0.0800")
-    await service.tick()  # marks what was published (the next transaction would, too)
+    await service.tick()  # saves the outbox's cursor (the next transaction would, too)
     async with engine.connect() as conn:
         row = (await conn.execute(select(orders))).mappings().one()
         assert (row["status"], row["filled_qty"], row["avg_px"]) == ("FILLED", 2, 100)
         position = (await conn.execute(select(positions))).mappings().one()
         assert (position["quantity"], position["avg_px_open"]) == (2, 100)
-        unpublished = await conn.execute(
-            select(func.count()).where(order_events.c.published.is_(False))
-        )
-        assert unpublished.scalar_one() == 0
+        cursor = (await conn.execute(select(outbox.c.published_through))).scalar_one()
+        assert cursor == (await conn.execute(select(func.max(order_events.c.seq)))).scalar_one()
     assert await _count(engine, order_events) == 5  # four above plus AccountState
 
 
@@ -157,11 +155,11 @@ async def test_events_committed_before_a_crash_are_published_once_after_restart(
 
     sent: list[str] = []
 
-    async def crash_after_first(subject: str, payload: bytes, message_id: str) -> None:
+    async def crash_after_first(subject: str, payload: bytes, message_id: str) -> Awaitable[None]:
         if sent:
             raise ConnectionError("the connection died after one event was published")
         sent.append(message_id)
-        await publish(subject, payload, message_id)
+        return await publish(subject, payload, message_id)
 
     crashing = _service(engine, crash_after_first, f"A{strategy}")
     await crashing.on_quote(_quote("100", 1))

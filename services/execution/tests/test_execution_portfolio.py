@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import pytest
@@ -18,13 +17,13 @@ from foxtrot.core.data import QuoteTick
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.instruments import Instrument
 from foxtrot.core.venue import SimulatedVenue
+from foxtrot.execution.outbox import Send as Publish
 from foxtrot.execution.service import ExecutionService
 
 pytestmark = pytest.mark.integration
 BTCUSDT = InstrumentId("BTCUSDT", "BINANCE")
 SPOT = Instrument(BTCUSDT, "BTC", "USDT", Decimal("0.01"), Decimal("0.001"), Decimal("0.001"))
 D = Decimal
-Publish = Callable[[str, bytes, str], Awaitable[None]]
 
 
 def _service(engine: AsyncEngine, publish: Publish, account: str) -> ExecutionService:

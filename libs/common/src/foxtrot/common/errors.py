@@ -4,6 +4,7 @@
     ├── ConfigurationError   a setting is missing or has the wrong shape
     ├── MalformedMessage     bytes on a subject that do not decode into its model
     ├── InfrastructureError  NATS or PostgreSQL unreachable or misbehaving
+    │   └── PublishFailed    a stream did not store a message published to it
     ├── ReconciliationFailed a service's books and its venue's disagree; it will not start
     └── QueryError           a request/reply query answered with an error
 
@@ -17,6 +18,7 @@ __all__ = [
     "FoxtrotError",
     "InfrastructureError",
     "MalformedMessage",
+    "PublishFailed",
     "QueryError",
     "ReconciliationFailed",
 ]
@@ -41,6 +43,11 @@ class MalformedMessage(FoxtrotError):
 
 class InfrastructureError(FoxtrotError):
     """NATS or PostgreSQL is unreachable or misbehaving."""
+
+
+class PublishFailed(InfrastructureError):
+    """A JetStream stream did not store a message published to it (no stream answered, or
+    it answered with an error)."""
 
 
 class QueryError(FoxtrotError):

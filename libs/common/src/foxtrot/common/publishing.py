@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from collections.abc import Callable
 
 from faststream.nats import NatsBroker
-from nats.js.client import JetStreamContext
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 from opentelemetry import propagate
 
-from foxtrot.common.broker import jetstream
+from foxtrot.common.errors import PublishFailed
 from foxtrot.common.ids import DerivedIds, derived_id
 from foxtrot.common.messages.v1 import Message
 from foxtrot.common.streams import StreamSpec
@@ -52,24 +55,75 @@ class Publisher:
 
 
 class PipelinedPublisher:
-    """Publishes encoded events into a JetStream stream many at a time: each publish is
-    sent at once, in call order, and its acknowledgement awaited afterwards, so a batch of
-    events costs one round trip rather than one each. It writes to the connection directly
-    (FastStream's per-message middlewares cost more than the publish itself at this rate)
-    and carries the current trace context in the headers itself."""
+    """Publishes encoded messages into a JetStream stream many at a time.
 
-    def __init__(self, broker: NatsBroker, stream: StreamSpec, ack_timeout_s: float = 10.0) -> None:
-        self.broker = broker
+    ``send`` writes one message and returns a future of the stream's acknowledgement, so a
+    batch goes out in order at once and its acknowledgements are awaited together, or in
+    the background: one round trip for the batch instead of one per message. It speaks to
+    the NATS connection directly, with one reply subscription for every acknowledgement
+    (on the service's own inbox prefix, as its NATS permissions require): FastStream's
+    per-message middlewares, and nats-py's ``publish_async`` with a semaphore and a
+    ``wait_for`` per message, cost more than the publish itself at this rate. It carries
+    the current trace context in the headers itself.
+    """
+
+    def __init__(
+        self,
+        connection: Callable[[], Client],
+        stream: StreamSpec,
+        ack_timeout_s: float = 10.0,
+    ) -> None:
+        self.connection = connection
         self.stream = stream
         self.ack_timeout_s = ack_timeout_s
-        self._js: JetStreamContext | None = None
+        self._nc: Client | None = None
+        self._prefix = ""
+        self._next = 0
+        self._waiting: dict[str, asyncio.Future[None]] = {}
 
     async def __call__(self, subject: str, payload: bytes, message_id: str) -> None:
-        if self._js is None:
-            self._js = jetstream(self.broker)
-        headers = {"Nats-Msg-Id": message_id}
+        """Publish one message and wait for the stream to acknowledge it."""
+        ack = await self.send(subject, payload, message_id)
+        async with asyncio.timeout(self.ack_timeout_s):
+            await ack
+
+    async def send(self, subject: str, payload: bytes, message_id: str) -> asyncio.Future[None]:
+        """Write one message (messages go out in call order); the future resolves when the
+        stream has stored it, or fails with PublishFailed. Nothing times it out: wait for it
+        with a deadline, and cancel it if that passes."""
+        nc = self._nc or await self._start()
+        self._next += 1
+        token = str(self._next)
+        ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[token] = ack
+        ack.add_done_callback(lambda _: self._waiting.pop(token, None))
+        headers = {"Nats-Msg-Id": message_id, "Nats-Expected-Stream": self.stream.name}
         propagate.inject(headers)
-        ack = await self._js.publish_async(
-            subject, payload, stream=self.stream.name, headers=headers
-        )
-        await asyncio.wait_for(ack, self.ack_timeout_s)
+        await nc.publish(subject, payload, reply=self._prefix + token, headers=headers)
+        return ack
+
+    async def _start(self) -> Client:
+        nc = self.connection()
+        self._prefix = f"{nc.new_inbox()}."
+        await nc.subscribe(self._prefix + "*", cb=self._on_ack)
+        self._nc = nc
+        return nc
+
+    async def _on_ack(self, msg: Msg) -> None:
+        ack = self._waiting.get(msg.subject[len(self._prefix) :])
+        if ack is None or ack.done():
+            return  # already given up on
+        status = (msg.headers or {}).get("Status")
+        if status == "503":
+            ack.set_exception(PublishFailed(f"no stream answered on {self.stream.name}"))
+            return
+        try:
+            reply = json.loads(msg.data)
+        except ValueError:
+            ack.set_exception(PublishFailed(f"unreadable acknowledgement {msg.data[:200]!r}"))
+            return
+        error = reply.get("error")
+        if error:
+            ack.set_exception(PublishFailed(f"{self.stream.name}: {error.get('description')}"))
+        else:
+            ack.set_result(None)

@@ -28,7 +28,7 @@ def create_app(settings: ExecutionSettings | None = None) -> FastAPI:
     service = ExecutionService(
         runtime.engine,
         settings.venue_factory(),
-        PipelinedPublisher(runtime.broker, EVENTS),
+        PipelinedPublisher(lambda: runtime.broker.connection, EVENTS).send,
         settings.account_id,
         settings.opening_balances(),
     )

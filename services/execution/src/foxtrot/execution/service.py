@@ -6,9 +6,10 @@ and carries out contingent orders; this module persists and publishes what it de
 
 Each use case changes state in one database transaction that also records the command's
 message id (the inbox) and appends every resulting event to the event log (the outbox).
-Only after the commit are the events published, then marked published; the message is
-acknowledged after that. A crash anywhere in between is healed by redelivery: the inbox
-recognises the command and the outbox is flushed again, and JetStream drops duplicates by
+The command is acknowledged once that commits; the events are published after the commit,
+in log order, and the outbox's cursor follows their acknowledgements (see ``outbox``). A
+crash anywhere in between is healed by redelivery: the inbox recognises the command, the
+events after the cursor are published again, and JetStream drops duplicates by
 ``Nats-Msg-Id``. Nothing is lost and no fill is booked twice.
 """
 
@@ -59,15 +60,16 @@ from foxtrot.core.order_spec import OrderSpec
 from foxtrot.core.orders import Order
 from foxtrot.core.portfolio import Position
 from foxtrot.core.venue_port import Venue
-from foxtrot.execution.adapters.repository import ExecutionRepository, OutboxEntry
+from foxtrot.execution.adapters.ledger import Ledger, ledger
+from foxtrot.execution.adapters.repository import ExecutionRepository
+from foxtrot.execution.outbox import Outbox, Send
 from foxtrot.execution.venues import LiveVenue
 
 __all__ = ["ExecutionService", "Ticker"]
 
 log = logging.getLogger(__name__)
-RawPublish = Callable[[str, bytes, str], Awaitable[None]]
 _Command = SubmitOrder | SubmitOrderList | ModifyOrder | CancelOrder
-_Work = Callable[[ExecutionRepository], Awaitable[None]]
+_Work = Callable[[Ledger], Awaitable[None]]
 
 
 class ExecutionService:
@@ -81,14 +83,14 @@ class ExecutionService:
         self,
         engine: AsyncEngine,
         venue_factory: Callable[[], Venue],
-        publish: RawPublish,
+        send: Send,
         account_id: str,
         opening_balances: Mapping[str, Decimal],
     ) -> None:
         self.engine = engine
         self.venue_factory = venue_factory
         self.orders = ExecutionEngine(venue_factory())
-        self.publish = publish
+        self.outbox = Outbox(send)
         self.opening_balances = dict(opening_balances)
         self.account = CashAccount(account_id, self.opening_balances)
         self.instruments: dict[InstrumentId, Instrument] = {}
@@ -98,8 +100,6 @@ class ExecutionService:
         self.positions: dict[tuple[StrategyId, InstrumentId], Position] = {}
         # One writer at a time: the engine's state and the tables change together.
         self._lock = asyncio.Lock()
-        self._published: list[int] = []  # sequence numbers published, not yet marked so
-        self._outbox_dirty = False
 
     @property
     def venue(self) -> Venue:
@@ -172,8 +172,8 @@ class ExecutionService:
             await self._write(self._saving_balances())
 
     def _saving_balances(self) -> _Work:
-        async def save(repo: ExecutionRepository) -> None:
-            repo.save_balances(self.account_id, self.account.balances(), now_ns())
+        async def save(book: Ledger) -> None:
+            book.save_balances(self.account_id, self.account.balances(), now_ns())
 
         return save
 
@@ -259,54 +259,45 @@ class ExecutionService:
         """Decide and book commands in order, in one transaction with their inbox records;
         a command seen before (redelivered) is skipped."""
 
-        async def handle(repo: ExecutionRepository) -> None:
-            seen = await repo.processed_among([c.message_id for c, _, _ in batch])
-            taken = await repo.existing_orders(
-                [str(spec.client_order_id) for _, _, specs in batch for spec in specs]
+        async def handle(book: Ledger) -> None:
+            seen, taken = await book.seen(
+                [c.message_id for c, _, _ in batch],
+                [str(spec.client_order_id) for _, _, specs in batch for spec in specs],
             )
             now = now_ns()
+            moved: Message | None = None  # the last event that moved the account's balances
             for command, subject, specs in batch:
                 if command.message_id in seen:
                     continue
                 seen.add(command.message_id)
                 events = self._decide(command, specs, now, taken)
                 taken.update(str(spec.client_order_id) for spec in specs)
-                self._book(repo, events, command, now)
-                repo.mark_processed(command.message_id, subject, now)
+                moved = self._book(book, events, command, now) or moved
+                book.mark_processed(command.message_id, subject, now)
+            if moved is not None:
+                self._book_account(book, moved, now)
 
         async with self._lock:
             await self._write(handle)
 
     async def _write(self, work: _Work) -> None:
-        """Run ``work`` in one transaction, then publish the events it appended. If the
+        """Run ``work`` in one transaction, then send the events it appended. If the
         transaction fails, the engine may have moved on without the database, so it starts
-        again from what was committed. Events published are marked so in the next
-        transaction (or on the clock): until then a restart would publish them again, and
+        again from what was committed. The outbox's cursor is saved in the next transaction
+        (or on the clock): until then a restart would publish those events again, and
         JetStream would drop the duplicates by message id."""
-        marks, self._published = self._published, []
+        cursor = self.outbox.through
         try:
-            async with self.engine.begin() as conn:
-                repo = ExecutionRepository(conn)
-                await repo.mark_published(marks)
-                await work(repo)
-                appended = await repo.flush()
+            async with ledger(self.engine) as book:
+                if self.outbox.moved:
+                    await book.save_outbox_cursor(cursor)
+                await work(book)
+                appended = await book.flush()
         except BaseException:
-            self._published = marks + self._published
             await self._reload()
             raise
-        await self._publish(appended)
-
-    async def _publish(self, entries: Sequence[OutboxEntry]) -> None:
-        if not entries:
-            return
-        try:
-            # All at once (sent in log order on one connection), then every ack awaited.
-            await asyncio.gather(*(self.publish(sub, data, mid) for _, sub, mid, data in entries))
-        except Exception:
-            log.exception("publishing %d events failed; the outbox will retry", len(entries))
-            self._outbox_dirty = True
-            return
-        self._published.extend(seq for seq, *_ in entries)
+        self.outbox.saved = max(self.outbox.saved, cursor)
+        await self.outbox.publish(appended)
 
     def _decide(
         self,
@@ -364,10 +355,10 @@ class ExecutionService:
         """Let time pass: requests in flight reach the venue and orders expire; events whose
         publishing failed are retried, and those published are marked so."""
         await self._on_market(lambda: self.orders.advance(now_ns()))
-        if self._outbox_dirty:
-            self._outbox_dirty = False
-            await self.flush_outbox()
-        if self._published:
+        if self.outbox.failed:
+            async with self._lock:
+                await self.flush_outbox()
+        if self.outbox.moved:
             async with self._lock:
                 await self._write(_nothing)
 
@@ -379,20 +370,24 @@ class ExecutionService:
             await self._write(self._booking(events))
 
     def _booking(self, events: list[OrderEvent]) -> _Work:
-        async def book(repo: ExecutionRepository) -> None:
-            self._book(repo, events, None, now_ns())
+        async def booking(book: Ledger) -> None:
+            now = now_ns()
+            moved = self._book(book, events, None, now)
+            if moved is not None:
+                self._book_account(book, moved, now)
 
-        return book
+        return booking
 
     def _book(
         self,
-        repo: ExecutionRepository,
+        book: Ledger,
         events: Sequence[OrderEvent],
         cause: Message | None,
         now: int,
-    ) -> None:
-        """Append the engine's events to the log, book fills, save every order touched, and
-        publish the account's balances once if fills or open orders moved them."""
+    ) -> Message | None:
+        """Append the engine's events to the log, book fills and save every order touched.
+        Returns the last event if fills or open orders moved the account's balances: the
+        caller then books one AccountState for the whole transaction."""
         touched: dict[ClientOrderId, Order] = {}
         last_wire: Message | None = None
         filled = False
@@ -402,25 +397,24 @@ class ExecutionService:
                 envelope.update(cause.caused(ts_init=now))
                 envelope["message_id"] = derived_id(cause.message_id, f"event-{index}")
             wire = order_event_from_core(event, **envelope)
-            repo.append_event(
+            book.append_event(
                 subjects.order_events(event.strategy_id),
                 wire,
                 event.client_order_id,
                 wire.causation_id,
             )
             if isinstance(event, core_events.OrderFilled):
-                self._book_fill(repo, event, wire, now)
+                self._book_fill(book, event, wire, now)
                 filled = True
             touched[event.client_order_id] = self.orders.orders[event.client_order_id]
             last_wire = wire
         for order in touched.values():
-            repo.save_order(order, now)
-        if (self._hold(touched.values()) or filled) and last_wire is not None:
-            self._book_account(repo, last_wire, now)
+            book.save_order(order, now)
+        return last_wire if self._hold(touched.values()) or filled else None
 
-    def _book_account(self, repo: ExecutionRepository, cause: Message, now: int) -> None:
+    def _book_account(self, book: Ledger, cause: Message, now: int) -> None:
         held = self.account.balances()
-        repo.save_balances(self.account_id, held, now)
+        book.save_balances(self.account_id, held, now)
         state = account_state_from_core(
             self.account,
             correlation_id=cause.correlation_id,
@@ -429,12 +423,12 @@ class ExecutionService:
             ts_event=cause.ts_event,
             ts_init=now,
         )
-        repo.append_event(subjects.account_events(self.account_id), state, None, cause.message_id)
+        book.append_event(subjects.account_events(self.account_id), state, None, cause.message_id)
 
     def _book_fill(
-        self, repo: ExecutionRepository, fill: core_events.OrderFilled, wire: Message, now: int
+        self, book: Ledger, fill: core_events.OrderFilled, wire: Message, now: int
     ) -> None:
-        repo.save_fill(
+        book.save_fill(
             {
                 "trade_id": fill.trade_id,
                 "client_order_id": fill.client_order_id,
@@ -457,7 +451,7 @@ class ExecutionService:
         )
         legs = self.legs(fill.instrument_id)
         self.account.apply_fill(fill, legs)
-        repo.save_position(position, legs.quote)
+        book.save_position(position, legs.quote)
         caused = {
             "correlation_id": wire.correlation_id,
             "causation_id": wire.message_id,
@@ -466,21 +460,29 @@ class ExecutionService:
             "ts_init": now,
         }
         pos_event = position_event_from_core(position, change, legs.quote, **caused)
-        repo.append_event(
+        book.append_event(
             subjects.position_events(fill.strategy_id), pos_event, None, wire.message_id
         )
 
     async def flush_outbox(self) -> None:
-        """Publish every unpublished event in log order, then mark them published (at start,
-        and after publishing failed)."""
+        """Publish, in log order, every event after the outbox's cursor and save the cursor
+        (at start, and after publishing failed; the caller holds the lock). If publishing
+        fails again, ``outbox.failed`` stays set and the clock retries."""
+        await self.outbox.settle()
+        async with self.engine.connect() as conn:
+            self.outbox.restart(await ExecutionRepository(conn).outbox_cursor())
         while True:
-            async with self.engine.begin() as conn:
-                pending: list[OutboxEntry] = await ExecutionRepository(conn).unpublished()
+            async with self.engine.connect() as conn:
+                pending = await ExecutionRepository(conn).unpublished(after=self.outbox.through)
             if not pending:
+                break
+            await self.outbox.publish(pending)
+            await self.outbox.settle()
+            if self.outbox.failed:
                 return
-            await asyncio.gather(*(self.publish(sub, data, mid) for _, sub, mid, data in pending))
-            async with self.engine.begin() as conn:
-                await ExecutionRepository(conn).mark_published([e[0] for e in pending])
+        async with ledger(self.engine) as book:
+            await book.save_outbox_cursor(self.outbox.through)
+        self.outbox.saved = self.outbox.through
 
     async def query_orders(self, query: OrdersQuery) -> OrdersReply:
         """Orders matching a query."""
@@ -555,8 +557,8 @@ def _refuse_on_failure(what: str) -> Iterator[None]:
         raise ReconciliationFailed([f"{what}: {exc}"]) from exc
 
 
-async def _nothing(_: ExecutionRepository) -> None:
-    """A transaction with no work of its own (it marks what was published)."""
+async def _nothing(_: Ledger) -> None:
+    """A transaction with no work of its own (it saves the outbox's cursor)."""
 
 
 class Ticker:

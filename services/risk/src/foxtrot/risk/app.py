@@ -22,6 +22,6 @@ def create_app(settings: RiskSettings | None = None) -> FastAPI:
         runtime.consumers,
         RiskGate(settings.limits()),
         Publisher(runtime.broker),
-        PipelinedPublisher(runtime.broker, COMMANDS),
+        PipelinedPublisher(lambda: runtime.broker.connection, COMMANDS),
     )
     return runtime.app()

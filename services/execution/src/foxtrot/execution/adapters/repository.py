@@ -1,19 +1,16 @@
-"""Reads and writes execution's schema; every write happens inside the caller's transaction."""
+"""Reads execution's schema: recovery, reconciliation and the state queries."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, select, update
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from foxtrot.common.messages.v1 import Message, OrdersQuery, OrderView, PositionsQuery
-from foxtrot.core.accounts import Balance
+from foxtrot.common.messages.v1 import OrdersQuery, OrderView, PositionsQuery
 from foxtrot.core.enums import (
     ContingencyType,
     OrderSide,
@@ -33,134 +30,25 @@ from foxtrot.core.identifiers import (
 from foxtrot.core.order_spec import OrderSpec
 from foxtrot.core.orders import Order
 from foxtrot.core.portfolio import Position
+from foxtrot.execution.adapters.ledger import OutboxEntry
 from foxtrot.execution.adapters.tables import (
     balances,
     fills,
     order_events,
     orders,
+    outbox,
     positions,
-    processed_messages,
 )
 
-__all__ = ["ExecutionRepository", "OutboxEntry", "order_from_row"]
-
-OutboxEntry = tuple[int, str, str, bytes]
+__all__ = ["ExecutionRepository", "order_from_row"]
 
 
 class ExecutionRepository:
-    """Execution's persistence port over one connection in a transaction."""
+    """Execution's queries and recovery reads over one connection (the order path writes
+    through ``ledger``)."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
-        self._clear()
-
-    def _clear(self) -> None:
-        # Writes are staged and sent by ``flush`` as one bulk statement per table.
-        self._processed: dict[uuid.UUID, dict[str, Any]] = {}
-        self._orders: dict[str, dict[str, Any]] = {}
-        self._events: list[dict[str, Any]] = []
-        self._fills: dict[str, dict[str, Any]] = {}
-        self._positions: dict[tuple[str, str], dict[str, Any]] = {}
-        self._balances: dict[tuple[str, str], dict[str, Any]] = {}
-
-    async def processed_among(self, message_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-        """Which of these commands were handled before."""
-        rows = await self.conn.execute(_PROCESSED_AMONG, {"ids": list(message_ids)})
-        return {message_id for (message_id,) in rows}
-
-    def mark_processed(self, message_id: uuid.UUID, subject: str, ts: int) -> None:
-        """Record that a command was handled, in the same transaction as its effects."""
-        self._processed[message_id] = {
-            "message_id": message_id,
-            "subject": subject,
-            "ts_processed": ts,
-        }
-
-    async def existing_orders(self, client_order_ids: Sequence[str]) -> set[str]:
-        """Which of these client order ids are taken."""
-        rows = await self.conn.execute(_EXISTING_ORDERS, {"ids": list(client_order_ids)})
-        return {cid for (cid,) in rows}
-
-    def save_order(self, order: Order, ts: int) -> None:
-        """Insert the order or update its state."""
-        spec = order.spec
-        self._orders[spec.client_order_id] = {
-            "client_order_id": spec.client_order_id,
-            "venue_order_id": order.venue_order_id,
-            "strategy_id": spec.strategy_id,
-            "account_id": spec.account_id,
-            "instrument_id": str(spec.instrument_id),
-            "side": spec.side.value,
-            "order_type": spec.order_type.value,
-            "time_in_force": spec.time_in_force.value,
-            "quantity": spec.quantity,
-            "price": spec.price,
-            "trigger_price": spec.trigger_price,
-            "expire_time_ns": spec.expire_time_ns,
-            "reduce_only": spec.reduce_only,
-            "post_only": spec.post_only,
-            "trailing_offset": spec.trailing_offset,
-            "trailing_offset_type": spec.trailing_offset_type.value,
-            "limit_offset": spec.limit_offset,
-            "display_qty": spec.display_qty,
-            "contingency_type": spec.contingency_type.value,
-            "order_list_id": spec.order_list_id,
-            "linked_order_ids": list(spec.linked_order_ids),
-            "parent_order_id": spec.parent_order_id,
-            "status": order.status.value,
-            "working_status": order.working_status.value if order.working_status else None,
-            "filled_qty": order.filled_qty,
-            "avg_px": order.avg_px,
-            "ts_init": ts,
-            "ts_last": ts,
-        }
-
-    def append_event(
-        self,
-        subject: str,
-        message: Message,
-        client_order_id: str | None,
-        causation_id: uuid.UUID | None,
-    ) -> None:
-        """Append an event to the log; it stays unpublished until the outbox is flushed."""
-        self._events.append(
-            {
-                "message_id": message.message_id,
-                "causation_id": causation_id,
-                "subject": subject,
-                "type": type(message).__name__,
-                "client_order_id": client_order_id,
-                "payload": message.model_dump(mode="json"),
-                "ts_event": message.ts_event,
-            }
-        )
-
-    def save_fill(self, values: dict[str, Any]) -> None:
-        """Record a fill once; a trade id seen before is ignored."""
-        self._fills.setdefault(values["trade_id"], values)
-
-    async def flush(self) -> list[OutboxEntry]:
-        """Send every staged write, one bulk statement per table; returns the events
-        appended, as the outbox will publish them."""
-        appended: list[OutboxEntry] = []
-        if self._events:
-            result = await self.conn.execute(_APPEND_EVENTS, self._events)
-            appended = [
-                (seq, e["subject"], str(e["message_id"]), _json_bytes(e["payload"]))
-                for (seq,), e in zip(result.all(), self._events, strict=True)
-            ]
-        if self._fills:
-            await self.conn.execute(_SAVE_FILLS, list(self._fills.values()))
-        for statement, rows in (
-            (_SAVE_ORDERS, self._orders),
-            (_SAVE_POSITIONS, self._positions),
-            (_SAVE_BALANCES, self._balances),
-            (_MARK_PROCESSED, self._processed),
-        ):
-            if rows:
-                await self.conn.execute(statement, list(rows.values()))
-        self._clear()
-        return appended
 
     async def load_positions(self) -> list[Position]:
         """Every position, flat ones included."""
@@ -179,39 +67,12 @@ class ExecutionRepository:
             for row in rows
         ]
 
-    def save_position(self, position: Position, currency: str) -> None:
-        """Insert or update a position."""
-        key = (str(position.strategy_id), str(position.instrument_id))
-        self._positions[key] = {
-            "strategy_id": position.strategy_id,
-            "instrument_id": str(position.instrument_id),
-            "quantity": position.quantity,
-            "avg_px_open": position.avg_px_open,
-            "cost_open": position.cost_open,
-            "realized_pnl": position.realized_pnl,
-            "commissions": position.commissions,
-            "currency": currency,
-            "ts_opened": position.ts_opened,
-            "ts_last": position.ts_last or 0,
-        }
-
     async def load_balances(self, account_id: str) -> dict[str, Decimal]:
         """An account's total per currency (empty for an account nothing has moved yet)."""
         rows = await self.conn.execute(
             select(balances.c.currency, balances.c.total).where(balances.c.account_id == account_id)
         )
         return {currency: Decimal(total) for currency, total in rows}
-
-    def save_balances(self, account_id: str, held: Sequence[Balance], ts: int) -> None:
-        """Write an account's balances as they stand."""
-        for b in held:
-            self._balances[(account_id, b.currency)] = {
-                "account_id": account_id,
-                "currency": b.currency,
-                "total": b.total,
-                "locked": b.locked,
-                "ts_last": ts,
-            }
 
     async def query_accounts(self, account_id: str | None) -> dict[str, list[dict[str, Any]]]:
         """Balance rows per account, currencies in order."""
@@ -223,8 +84,13 @@ class ExecutionRepository:
             found.setdefault(row["account_id"], []).append(dict(row))
         return found
 
-    async def unpublished(self, limit: int = 1000) -> list[OutboxEntry]:
-        """Events written but not yet confirmed published, oldest first."""
+    async def outbox_cursor(self) -> int:
+        """How far the event log is published without a gap."""
+        rows = await self.conn.execute(select(outbox.c.published_through))
+        return int(rows.scalar_one())
+
+    async def unpublished(self, after: int, limit: int = 1000) -> list[OutboxEntry]:
+        """The events after the outbox's cursor, oldest first."""
         rows = await self.conn.execute(
             select(
                 order_events.c.seq,
@@ -232,7 +98,7 @@ class ExecutionRepository:
                 order_events.c.message_id,
                 order_events.c.payload,
             )
-            .where(order_events.c.published.is_(False))
+            .where(order_events.c.seq > after)
             .order_by(order_events.c.seq)
             .limit(limit)
         )
@@ -240,11 +106,6 @@ class ExecutionRepository:
             (seq, subject, str(message_id), _json_bytes(payload))
             for seq, subject, message_id, payload in rows
         ]
-
-    async def mark_published(self, seqs: Sequence[int]) -> None:
-        """Confirm events as published."""
-        if seqs:
-            await self.conn.execute(_MARK_PUBLISHED, {"seqs": list(seqs)})
 
     async def open_orders(self) -> list[tuple[Order, int, int]]:
         """Orders still working (or waiting for their parent), each with its fill count and
@@ -343,49 +204,6 @@ class ExecutionRepository:
         if not query.include_flat:
             stmt = stmt.where(positions.c.quantity != 0)
         return [dict(r) for r in (await self.conn.execute(stmt)).mappings()]
-
-
-_CHANGING = (
-    "venue_order_id",
-    "status",
-    "working_status",
-    "filled_qty",
-    "avg_px",
-    "quantity",
-    "price",
-    "trigger_price",
-    "ts_last",
-)
-
-
-def _upsert(table: Table, keys: list[str], changing: Sequence[str] | None = None) -> Insert:
-    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` of ``changing`` (every other column)."""
-    stmt = insert(table)
-    names = changing or [c.name for c in table.columns if c.name not in keys]
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={name: stmt.excluded[name] for name in names}
-    )
-
-
-# Built once: SQLAlchemy then finds each compiled form in its cache instead of building
-# the statement (and ``excluded``'s column proxies) again for every batch.
-_APPEND_EVENTS = insert(order_events).returning(order_events.c.seq, sort_by_parameter_order=True)
-_SAVE_FILLS = insert(fills).on_conflict_do_nothing()
-_SAVE_ORDERS = _upsert(orders, ["client_order_id"], _CHANGING)
-_SAVE_POSITIONS = _upsert(positions, ["strategy_id", "instrument_id"])
-_SAVE_BALANCES = _upsert(balances, ["account_id", "currency"])
-_MARK_PROCESSED = insert(processed_messages).on_conflict_do_nothing()
-_PROCESSED_AMONG = select(processed_messages.c.message_id).where(
-    processed_messages.c.message_id.in_(bindparam("ids", expanding=True))
-)
-_EXISTING_ORDERS = select(orders.c.client_order_id).where(
-    orders.c.client_order_id.in_(bindparam("ids", expanding=True))
-)
-_MARK_PUBLISHED = (
-    update(order_events)
-    .where(order_events.c.seq.in_(bindparam("seqs", expanding=True)))
-    .values(published=True)
-)
 
 
 def order_from_row(row: Mapping[str, Any]) -> Order:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Identity,
-    Index,
     MetaData,
     Numeric,
     String,
     Table,
-    text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -39,13 +39,16 @@ order_events = Table(
     Column("client_order_id", String(64), nullable=True, index=True),
     Column("payload", JSONB, nullable=False),
     Column("ts_event", BigInteger, nullable=False),
-    Column("published", Boolean, nullable=False, server_default="false"),
-    Index(
-        "ix_execution_order_events_unpublished",
-        "seq",
-        postgresql_where=text("published IS FALSE"),
-    ),
     comment="event log and outbox: every event execution emits, in order",
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("one", Boolean, primary_key=True, server_default=true()),
+    Column("published_through", BigInteger, nullable=False),
+    CheckConstraint("one", name="outbox_has_one_row"),
+    comment="how far the event log is published without a gap",
 )
 
 orders = Table(
@@ -136,6 +139,7 @@ __all__ = [
     "metadata",
     "order_events",
     "orders",
+    "outbox",
     "positions",
     "processed_messages",
 ]
