@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from decimal import Decimal
 
 import pytest
@@ -19,6 +19,7 @@ from foxtrot.common.messages.v1 import (
     SubmitOrder,
     SubmitOrderList,
 )
+from foxtrot.common.publishing import Outgoing
 from foxtrot.common.streams import EVENTS
 from foxtrot.core.data import Bar, QuoteTick
 from foxtrot.core.identifiers import InstrumentId
@@ -153,13 +154,9 @@ async def test_events_committed_before_a_crash_are_published_once_after_restart(
 ) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
 
-    sent: list[str] = []
-
-    async def crash_after_first(subject: str, payload: bytes, message_id: str) -> Awaitable[None]:
-        if sent:
-            raise ConnectionError("the connection died after one event was published")
-        sent.append(message_id)
-        return await publish(subject, payload, message_id)
+    async def crash_after_first(messages: Sequence[Outgoing]) -> Awaitable[None]:
+        await (await publish(messages[:1]))  # the first event reaches the stream, then
+        raise ConnectionError("the connection died after one event was published")
 
     crashing = _service(engine, crash_after_first, f"A{strategy}")
     await crashing.on_quote(_quote("100", 1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
@@ -17,7 +17,14 @@ from foxtrot.common.ids import DerivedIds, derived_id
 from foxtrot.common.messages.v1 import Message
 from foxtrot.common.streams import StreamSpec
 
-__all__ = ["DerivedIds", "PipelinedPublisher", "Publisher", "derived_id", "now_ns"]
+__all__ = [
+    "DerivedIds",
+    "Outgoing",
+    "PipelinedPublisher",
+    "Publisher",
+    "derived_id",
+    "now_ns",
+]
 
 
 def now_ns() -> int:
@@ -54,17 +61,20 @@ class Publisher:
         )
 
 
+Outgoing = tuple[str, bytes, str]  # subject, payload, message id
+
+
 class PipelinedPublisher:
     """Publishes encoded messages into a JetStream stream many at a time.
 
-    ``send`` writes one message and returns a future of the stream's acknowledgement, so a
-    batch goes out in order at once and its acknowledgements are awaited together, or in
-    the background: one round trip for the batch instead of one per message. It speaks to
-    the NATS connection directly, with one reply subscription for every acknowledgement
-    (on the service's own inbox prefix, as its NATS permissions require): FastStream's
-    per-message middlewares, and nats-py's ``publish_async`` with a semaphore and a
-    ``wait_for`` per message, cost more than the publish itself at this rate. It carries
-    the current trace context in the headers itself.
+    ``send`` writes a batch of messages in order at once and returns one future for all of
+    their acknowledgements, to await together or in the background: one round trip for
+    the batch instead of one per message. It speaks to the NATS connection directly, with
+    one reply subscription for every acknowledgement (on the service's own inbox prefix, as
+    its NATS permissions require): FastStream's per-message middlewares, and nats-py's
+    ``publish_async`` with a semaphore, a ``wait_for`` and a future per message, cost more
+    than the publish itself at this rate. It carries the current trace context in the
+    headers itself.
     """
 
     def __init__(
@@ -79,28 +89,35 @@ class PipelinedPublisher:
         self._nc: Client | None = None
         self._prefix = ""
         self._next = 0
-        self._waiting: dict[str, asyncio.Future[None]] = {}
+        # Per batch, on its own reply subject: the future and the acks still to come.
+        self._waiting: dict[str, tuple[asyncio.Future[None], list[int]]] = {}
 
     async def __call__(self, subject: str, payload: bytes, message_id: str) -> None:
         """Publish one message and wait for the stream to acknowledge it."""
-        ack = await self.send(subject, payload, message_id)
+        ack = await self.send([(subject, payload, message_id)])
         async with asyncio.timeout(self.ack_timeout_s):
             await ack
 
-    async def send(self, subject: str, payload: bytes, message_id: str) -> asyncio.Future[None]:
-        """Write one message (messages go out in call order); the future resolves when the
-        stream has stored it, or fails with PublishFailed. Nothing times it out: wait for it
-        with a deadline, and cancel it if that passes."""
+    async def send(self, messages: Sequence[Outgoing]) -> asyncio.Future[None]:
+        """Write messages in order (after those of earlier calls); the future resolves when
+        the stream has stored every one, or fails with PublishFailed at the first it did not.
+        Nothing times it out: wait for it with a deadline, and cancel it if that passes."""
         nc = self._nc or await self._start()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not messages:
+            done.set_result(None)
+            return done
         self._next += 1
         token = str(self._next)
-        ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting[token] = ack
-        ack.add_done_callback(lambda _: self._waiting.pop(token, None))
-        headers = {"Nats-Msg-Id": message_id, "Nats-Expected-Stream": self.stream.name}
-        propagate.inject(headers)
-        await nc.publish(subject, payload, reply=self._prefix + token, headers=headers)
-        return ack
+        self._waiting[token] = (done, [len(messages)])
+        done.add_done_callback(lambda _: self._waiting.pop(token, None))
+        reply = self._prefix + token
+        context: dict[str, str] = {"Nats-Expected-Stream": self.stream.name}
+        propagate.inject(context)  # the same trace context for the whole batch
+        for subject, payload, message_id in messages:
+            headers = {"Nats-Msg-Id": message_id, **context}
+            await nc.publish(subject, payload, reply=reply, headers=headers)
+        return done
 
     async def _start(self) -> Client:
         nc = self.connection()
@@ -110,20 +127,25 @@ class PipelinedPublisher:
         return nc
 
     async def _on_ack(self, msg: Msg) -> None:
-        ack = self._waiting.get(msg.subject[len(self._prefix) :])
-        if ack is None or ack.done():
-            return  # already given up on
-        status = (msg.headers or {}).get("Status")
-        if status == "503":
-            ack.set_exception(PublishFailed(f"no stream answered on {self.stream.name}"))
+        waiting = self._waiting.get(msg.subject[len(self._prefix) :])
+        if waiting is None or waiting[0].done():
+            return  # already failed or given up on
+        done, remaining = waiting
+        failure = self._failure(msg)
+        if failure is not None:
+            done.set_exception(failure)
             return
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            done.set_result(None)
+
+    def _failure(self, msg: Msg) -> PublishFailed | None:
+        if (msg.headers or {}).get("Status") == "503":
+            return PublishFailed(f"no stream answered on {self.stream.name}")
+        if b'"error"' not in msg.data:
+            return None  # {"stream": ..., "seq": ...}: stored
         try:
-            reply = json.loads(msg.data)
-        except ValueError:
-            ack.set_exception(PublishFailed(f"unreadable acknowledgement {msg.data[:200]!r}"))
-            return
-        error = reply.get("error")
-        if error:
-            ack.set_exception(PublishFailed(f"{self.stream.name}: {error.get('description')}"))
-        else:
-            ack.set_result(None)
+            description = json.loads(msg.data)["error"].get("description")
+        except (ValueError, KeyError, AttributeError):
+            return PublishFailed(f"unreadable acknowledgement {msg.data[:200]!r}")
+        return PublishFailed(f"{self.stream.name}: {description}")

@@ -14,14 +14,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from foxtrot.common.publishing import Outgoing
 from foxtrot.execution.adapters.ledger import OutboxEntry
 
 __all__ = ["Outbox", "Send"]
 
 log = logging.getLogger(__name__)
 
-# Awaiting it writes the message; awaiting what it returns waits for the stream to store it.
-Send = Callable[[str, bytes, str], Awaitable[Awaitable[None]]]
+# Awaiting it writes the messages in order; awaiting what it returns waits for the stream to
+# store them all (PipelinedPublisher.send).
+Send = Callable[[Sequence[Outgoing]], Awaitable[Awaitable[None]]]
 
 
 class Outbox:
@@ -57,12 +59,12 @@ class Outbox:
             self._unacked[seq] = None
         self._sent_through = entries[-1][0]
         try:
-            acks = [await self.send(subject, data, mid) for _, subject, mid, data in entries]
+            ack = await self.send([(subject, data, mid) for _, subject, mid, data in entries])
         except Exception:
             log.exception("publishing %d events failed; the outbox will retry", len(entries))
             self.failed = True
             return
-        confirm = self._confirm([seq for seq, *_ in entries], acks)
+        confirm = self._confirm([seq for seq, *_ in entries], ack)
         task = asyncio.create_task(confirm, name="execution.outbox.confirm")
         self._confirming.add(task)
         task.add_done_callback(self._confirming.discard)
@@ -72,15 +74,12 @@ class Outbox:
         while self._confirming:
             await asyncio.gather(*self._confirming)
 
-    async def _confirm(self, seqs: list[int], acks: list[Awaitable[None]]) -> None:
+    async def _confirm(self, seqs: list[int], ack: Awaitable[None]) -> None:
         try:
             async with asyncio.timeout(self.ack_timeout_s):
-                await asyncio.gather(*acks)
+                await ack
         except Exception:
             log.exception("%d events were not acknowledged; the outbox will retry", len(seqs))
-            for ack in acks:
-                if isinstance(ack, asyncio.Future):
-                    ack.cancel()
             self.failed = True
             return
         for seq in seqs:

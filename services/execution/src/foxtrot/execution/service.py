@@ -60,7 +60,7 @@ from foxtrot.core.order_spec import OrderSpec
 from foxtrot.core.orders import Order
 from foxtrot.core.portfolio import Position
 from foxtrot.core.venue_port import Venue
-from foxtrot.execution.adapters.ledger import Ledger, ledger
+from foxtrot.execution.adapters.ledger import Ledger, LedgerConnection
 from foxtrot.execution.adapters.repository import ExecutionRepository
 from foxtrot.execution.outbox import Outbox, Send
 from foxtrot.execution.venues import LiveVenue
@@ -88,6 +88,7 @@ class ExecutionService:
         opening_balances: Mapping[str, Decimal],
     ) -> None:
         self.engine = engine
+        self.writer = LedgerConnection(engine)
         self.venue_factory = venue_factory
         self.orders = ExecutionEngine(venue_factory())
         self.outbox = Outbox(send)
@@ -125,11 +126,13 @@ class ExecutionService:
                 await self.on_instrument(instrument)
         await self.recover()
         await self.reconcile()
+        self.writer.hold()  # from now on batches come one after another
 
     async def stop(self) -> None:
-        """Disconnect from a real venue."""
+        """Disconnect from a real venue and give back the database connection."""
         if isinstance(self.venue, LiveVenue):
             await self.venue.stop()
+        await self.writer.release()
 
     async def reconcile(self) -> None:
         """Check that every order's filled quantity and every position is what its fills add
@@ -288,9 +291,9 @@ class ExecutionService:
         JetStream would drop the duplicates by message id."""
         cursor = self.outbox.through
         try:
-            async with ledger(self.engine) as book:
+            async with self.writer.ledger() as book:
                 if self.outbox.moved:
-                    await book.save_outbox_cursor(cursor)
+                    book.save_outbox_cursor(cursor)
                 await work(book)
                 appended = await book.flush()
         except BaseException:
@@ -480,8 +483,9 @@ class ExecutionService:
             await self.outbox.settle()
             if self.outbox.failed:
                 return
-        async with ledger(self.engine) as book:
-            await book.save_outbox_cursor(self.outbox.through)
+        async with self.writer.ledger() as book:
+            book.save_outbox_cursor(self.outbox.through)
+            await book.flush()
         self.outbox.saved = self.outbox.through
 
     async def query_orders(self, query: OrdersQuery) -> OrdersReply:

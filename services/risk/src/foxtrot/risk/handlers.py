@@ -19,7 +19,13 @@ from foxtrot.common.messages.v1 import (
     SubmitOrderList,
     TradeBatch,
 )
-from foxtrot.common.publishing import PipelinedPublisher, Publisher, derived_id, now_ns
+from foxtrot.common.publishing import (
+    Outgoing,
+    PipelinedPublisher,
+    Publisher,
+    derived_id,
+    now_ns,
+)
 from foxtrot.common.streams import COMMANDS, EVENTS, MARKET_DATA
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.risk import Denial
@@ -40,10 +46,6 @@ def register(
     """Subscribe the risk gate to its subjects. Approved orders go out through ``approve``,
     many at a time; everything else through ``publish``."""
 
-    async def pass_on(command: SubmitOrder, now: int) -> None:
-        approved = _approved(command, now)
-        await approve(subjects.EXEC_SUBMIT_ORDER, approved.to_json(), str(approved.message_id))
-
     async def deny(
         order: SubmitOrder, denial: Denial, now: int, cause: Message, suffix: str
     ) -> None:
@@ -53,23 +55,30 @@ def register(
         await publish(subjects.order_events(order.strategy_id), event, EVENTS)
 
     async def on_submits(commands: list[SubmitOrder]) -> None:
-        # Judged one by one in stream order; what they lead to is published all at once
-        # (sent in order on one connection) and every acknowledgement awaited together.
+        # Judged one by one in stream order; the approved ones go out at once (in order, on
+        # one connection), and every acknowledgement is awaited together.
         now = now_ns()
-        outcomes: list[Awaitable[None]] = []
+        approved: list[Outgoing] = []
+        denials: list[Awaitable[None]] = []
         for command in commands:
             denial = gate.check(command)
             if denial is None:
-                outcomes.append(pass_on(command, now))
+                message = _approved(command, now)
+                approved.append(
+                    (subjects.EXEC_SUBMIT_ORDER, message.to_json(), str(message.message_id))
+                )
                 continue
-            outcomes.append(deny(command, denial, now, command, "denied"))
+            denials.append(deny(command, denial, now, command, "denied"))
             log.info(
                 "denied %s: %s",
                 command.client_order_id,
                 denial.message,
                 extra={"client_order_id": command.client_order_id, "reason_code": denial.code},
             )
-        await asyncio.gather(*outcomes)
+        stored = await approve.send(approved)
+        await asyncio.gather(*denials)
+        async with asyncio.timeout(approve.ack_timeout_s):
+            await stored
 
     async def on_submit_list(command: SubmitOrderList, _: Delivery) -> None:
         now = now_ns()
