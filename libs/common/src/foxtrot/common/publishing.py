@@ -114,9 +114,13 @@ class PipelinedPublisher:
         reply = self._prefix + token
         context: dict[str, str] = {"Nats-Expected-Stream": self.stream.name}
         propagate.inject(context)  # the same trace context for the whole batch
-        for subject, payload, message_id in messages:
-            headers = {"Nats-Msg-Id": message_id, **context}
-            await nc.publish(subject, payload, reply=reply, headers=headers)
+        try:
+            for subject, payload, message_id in messages:
+                headers = {"Nats-Msg-Id": message_id, **context}
+                await nc.publish(subject, payload, reply=reply, headers=headers)
+        except BaseException:
+            done.cancel()  # nobody will wait for it: the caller gets the error instead
+            raise
         return done
 
     async def _start(self) -> Client:
