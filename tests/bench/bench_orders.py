@@ -196,8 +196,7 @@ class OrderFlow:
 
     async def _publish(self, message: Outgoing) -> None:
         try:
-            async with asyncio.timeout(10):
-                await (await self.publisher.send([message]))
+            await self.publisher(*message)
         except Exception as exc:
             self.errors.append(exc)
 

@@ -94,9 +94,14 @@ class PipelinedPublisher:
 
     async def __call__(self, subject: str, payload: bytes, message_id: str) -> None:
         """Publish one message and wait for the stream to acknowledge it."""
-        ack = await self.send([(subject, payload, message_id)])
+        await self.publish([(subject, payload, message_id)])
+
+    async def publish(self, messages: Sequence[Outgoing]) -> None:
+        """Publish messages in order and wait, at most ``ack_timeout_s``, until the stream
+        has stored every one."""
+        stored = await self.send(messages)
         async with asyncio.timeout(self.ack_timeout_s):
-            await ack
+            await stored
 
     async def send(self, messages: Sequence[Outgoing]) -> asyncio.Future[None]:
         """Write messages in order (after those of earlier calls); the future resolves when

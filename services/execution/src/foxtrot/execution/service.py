@@ -356,7 +356,8 @@ class ExecutionService:
 
     async def tick(self) -> None:
         """Let time pass: requests in flight reach the venue and orders expire; events whose
-        publishing failed are retried, and those published are marked so."""
+        publishing failed are published again, and the outbox's cursor is saved once it
+        has moved."""
         await self._on_market(lambda: self.orders.advance(now_ns()))
         if self.outbox.failed:
             async with self._lock:

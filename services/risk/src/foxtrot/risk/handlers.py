@@ -75,10 +75,7 @@ def register(
                 denial.message,
                 extra={"client_order_id": command.client_order_id, "reason_code": denial.code},
             )
-        stored = await approve.send(approved)
-        await asyncio.gather(*denials)
-        async with asyncio.timeout(approve.ack_timeout_s):
-            await stored
+        await asyncio.gather(approve.publish(approved), *denials)
 
     async def on_submit_list(command: SubmitOrderList, _: Delivery) -> None:
         now = now_ns()

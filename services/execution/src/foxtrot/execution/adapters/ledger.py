@@ -130,7 +130,9 @@ class Ledger:
 
     def mark_processed(self, message_id: uuid.UUID, subject: str, ts: int) -> None:
         """Record that a command was handled, in the same transaction as its effects."""
-        self._processed[message_id] = (message_id, subject, ts)
+        self._processed[message_id] = _row(
+            _PROCESSED.columns, message_id=message_id, subject=subject, ts_processed=ts
+        )
 
     def append_event(
         self,
@@ -215,12 +217,13 @@ class Ledger:
     def save_balances(self, account_id: str, held: Iterable[Balance], ts: int) -> None:
         """Write an account's balances as they stand."""
         for b in held:
-            self._balances[(account_id, b.currency)] = (
-                account_id,
-                b.currency,
-                b.total,
-                b.locked,
-                ts,
+            self._balances[(account_id, b.currency)] = _row(
+                _BALANCES.columns,
+                account_id=account_id,
+                currency=b.currency,
+                total=b.total,
+                locked=b.locked,
+                ts_last=ts,
             )
 
     async def flush(self) -> list[OutboxEntry]:
