@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -247,3 +248,41 @@ async def test_a_durable_subscription_handles_its_stream_in_order(rig: Rig) -> N
         )
     await _until(lambda: len(seen) == 100, timeout=30)
     assert seen == [str(n) for n in range(100)]
+
+
+async def test_a_stopped_batch_loop_lets_the_connection_drain_at_once(
+    rig: Rig, infrastructure: Infrastructure
+) -> None:
+    # The loop is stopped while its pull request waits at the server, and a message
+    # published then is delivered to that request with nobody left to read it. The
+    # connection's drain at stop must not wait for it (it waited 30 s, past a pod's grace).
+    registry = CollectorRegistry()
+    broker = make_broker(
+        rig.service, ServiceSettings(nats_url=infrastructure.nats_url), registry=registry
+    )
+    consumers = Consumers(broker, rig.service, DeadLetters(broker, rig.service, registry))
+    handled: list[int] = []
+
+    async def handle(trades: list[TradeTick]) -> None:
+        handled.append(len(trades))
+
+    consumers.ordered_batches(
+        f"{rig.prefix}.*",
+        stream=rig.stream,
+        durable="batches-stop-test",
+        decode=TradeTick.from_json,
+        handle=handle,
+    )
+    await broker.start()
+    (run,) = consumers.loops
+    loop = asyncio.create_task(run())
+    await rig.js.publish(f"{rig.prefix}.trades", _trade())
+    await _until(lambda: handled == [1])
+    await asyncio.sleep(0.2)  # the loop's next pull request is at the server now
+    loop.cancel()
+    await asyncio.wait([loop], timeout=5)
+    await rig.js.publish(f"{rig.prefix}.trades", _trade())
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    await broker.stop()
+    assert time.monotonic() - started < 5

@@ -23,6 +23,7 @@ from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from opentelemetry import propagate, trace
@@ -213,6 +214,16 @@ class Consumers:
                 config=config,
                 inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
             )
+            try:
+                await fetch_and_handle(pull)
+            finally:
+                # A message or status that came after the last fetch would sit in the
+                # subscription's queue, and the connection's drain at stop would wait for
+                # someone to read it (30 s, longer than a pod's grace period).
+                with contextlib.suppress(Exception):
+                    await pull.unsubscribe()
+
+        async def fetch_and_handle(pull: JetStreamContext.PullSubscription) -> None:
             while True:
                 try:
                     batch = await pull.fetch(1, timeout=_IDLE_FETCH_S)
