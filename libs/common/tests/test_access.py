@@ -149,8 +149,9 @@ def test_each_service_reads_only_its_own_inbox_and_only_query_servers_answer_req
                 reply = f"_INBOX.{other.name}.abc123"
                 allowed = subscribe["allow"]
                 assert not any(subject_matches(p, reply) for p in allowed), (user, other)
-        # Execution answers qry.v1.exec.*, market data qry.v1.md.* (history).
-        answers = user.name in ("execution", "market_data")
+        # Execution answers qry.v1.exec.*, market data qry.v1.md.* (history), risk
+        # qry.v1.risk.* (limits, states, decisions).
+        answers = user.name in ("execution", "market_data", "risk")
         assert permissions.get("allow_responses", False) is answers
 
 

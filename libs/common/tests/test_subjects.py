@@ -26,7 +26,7 @@ Matcher = Callable[[str, str], bool]
         (subjects.order_events("sma-1"), "evt.v1.order.sma-1"),
         (subjects.position_events("sma-1"), "evt.v1.position.sma-1"),
         (subjects.account_events("acc-1"), "evt.v1.account.acc-1"),
-        (subjects.risk_events("global"), "evt.v1.risk.global"),
+        (subjects.risk_events("STRATEGY", "sma-1"), "evt.v1.risk.strategy.sma-1"),
         (subjects.dead_letter("risk"), "dlq.v1.risk"),
     ],
 )

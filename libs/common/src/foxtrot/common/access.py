@@ -91,9 +91,11 @@ USERS: Final[tuple[NatsUser, ...]] = (
             "cmd.v1.exec.modify_order",
             "evt.v1.order.*",
             "evt.v1.risk.>",
+            "qry.v1.exec.>",  # what execution holds, learnt at start
             _DLQ.format("risk"),
         ),
-        subscribe=("cmd.v1.risk.>", "md.v1.>", "evt.v1.>"),
+        subscribe=("cmd.v1.risk.>", "md.v1.>", "evt.v1.>", "qry.v1.risk.>"),
+        allow_responses=True,
     ),
     NatsUser(
         "execution",

@@ -10,7 +10,9 @@ from typing import Final
 from foxtrot.core.identifiers import InstrumentId
 
 __all__ = [
+    "ACCOUNT_EVENTS_ALL",
     "DEAD_LETTER_ALL",
+    "EVENTS_ALL",
     "EXEC_CANCEL_ORDER",
     "EXEC_COMMANDS",
     "EXEC_MODIFY_ORDER",
@@ -36,8 +38,16 @@ __all__ = [
     "QRY_MD_BARS",
     "QRY_MD_INSTRUMENTS",
     "QRY_MD_QUALITY",
+    "QRY_RISK_DECISIONS",
+    "QRY_RISK_LIMITS",
+    "QRY_RISK_LIMIT_CHANGES",
+    "QRY_RISK_STATUS",
+    "QRY_RISK_TRADING_STATES",
     "RISK_COMMANDS",
+    "RISK_EVENTS_ALL",
     "RISK_MODIFY_ORDER",
+    "RISK_SET_LIMITS",
+    "RISK_SET_TRADING_STATE",
     "RISK_SUBMIT_ORDER",
     "RISK_SUBMIT_ORDER_LIST",
     "account_events",
@@ -173,9 +183,10 @@ def account_events(account_id: str) -> str:
     return f"evt.v1.account.{account_id}"
 
 
-def risk_events(scope: str) -> str:
-    """Trading-state and limit events of one scope: ``evt.v1.risk.{scope}``."""
-    return f"evt.v1.risk.{scope}"
+def risk_events(scope: str, key: str) -> str:
+    """Trading-state and limit events of one scope: ``evt.v1.risk.{scope}.{key}``, e.g.
+    ``evt.v1.risk.strategy.sma-1`` or ``evt.v1.risk.instrument.BTCUSDT.BINANCE``."""
+    return f"evt.v1.risk.{scope.lower()}.{key}"
 
 
 def dead_letter(service: str) -> str:
@@ -197,7 +208,10 @@ INGEST_INSTRUMENTS: Final = "md.v1.ingest.instrument.*.*"
 RISK_SUBMIT_ORDER: Final = "cmd.v1.risk.submit_order"
 RISK_MODIFY_ORDER: Final = "cmd.v1.risk.modify_order"
 RISK_SUBMIT_ORDER_LIST: Final = "cmd.v1.risk.submit_order_list"
+RISK_SET_TRADING_STATE: Final = "cmd.v1.risk.set_trading_state"
+RISK_SET_LIMITS: Final = "cmd.v1.risk.set_limits"
 RISK_COMMANDS: Final = "cmd.v1.risk.*"
+RISK_EVENTS_ALL: Final = "evt.v1.risk.>"
 EXEC_SUBMIT_ORDER: Final = "cmd.v1.exec.submit_order"
 EXEC_MODIFY_ORDER: Final = "cmd.v1.exec.modify_order"
 EXEC_SUBMIT_ORDER_LIST: Final = "cmd.v1.exec.submit_order_list"
@@ -206,11 +220,18 @@ EXEC_COMMANDS: Final = "cmd.v1.exec.*"
 
 ORDER_EVENTS_ALL: Final = "evt.v1.order.*"
 POSITION_EVENTS_ALL: Final = "evt.v1.position.*"
+ACCOUNT_EVENTS_ALL: Final = "evt.v1.account.*"
+EVENTS_ALL: Final = "evt.v1.>"
 DEAD_LETTER_ALL: Final = "dlq.v1.*"
 
 QRY_EXEC_ACCOUNTS: Final = "qry.v1.exec.accounts"
 QRY_EXEC_ORDERS: Final = "qry.v1.exec.orders"
 QRY_EXEC_POSITIONS: Final = "qry.v1.exec.positions"
+QRY_RISK_TRADING_STATES: Final = "qry.v1.risk.trading_states"
+QRY_RISK_LIMITS: Final = "qry.v1.risk.limits"
+QRY_RISK_LIMIT_CHANGES: Final = "qry.v1.risk.limit_changes"
+QRY_RISK_DECISIONS: Final = "qry.v1.risk.decisions"
+QRY_RISK_STATUS: Final = "qry.v1.risk.status"
 QRY_MD_BARS: Final = "qry.v1.md.bars"
 QRY_MD_QUALITY: Final = "qry.v1.md.quality"
 QRY_MD_INSTRUMENTS: Final = "qry.v1.md.instruments"

@@ -12,7 +12,9 @@ __all__ = [
     "OrderStatus",
     "OrderType",
     "PositionSide",
+    "RiskScope",
     "TimeInForce",
+    "TradingState",
     "TrailingOffsetType",
 ]
 
@@ -168,3 +170,27 @@ _OPEN = frozenset(
         OrderStatus.PARTIALLY_FILLED,
     }
 )
+
+
+class TradingState(StrEnum):
+    """What risk lets through for a scope."""
+
+    ACTIVE = "ACTIVE"  # every order that passes the checks
+    REDUCING = "REDUCING"  # only orders that make the position smaller
+    HALTED = "HALTED"  # no new order and no modify; cancels still pass
+
+    @property
+    def rank(self) -> int:
+        """How strict: the strictest state of the scopes an order falls under applies."""
+        return _STATE_RANK[self]
+
+
+_STATE_RANK = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
+
+
+class RiskScope(StrEnum):
+    """What a trading state or a limit applies to."""
+
+    ACCOUNT = "ACCOUNT"
+    STRATEGY = "STRATEGY"
+    INSTRUMENT = "INSTRUMENT"
