@@ -42,7 +42,7 @@ SERVICES = {
 NATS_SECRET = "foxtrot-nats-credentials"
 DATABASE_SECRET = "foxtrot-database"
 # Services that keep state in PostgreSQL, each with its own schema and migration.
-STATEFUL = frozenset({"execution", "market-data"})
+STATEFUL = frozenset({"execution", "market-data", "risk"})
 
 Doc = dict[str, Any]
 
@@ -365,7 +365,7 @@ def test_overlay_references_resolve(overlay: str) -> None:
         # venue's book): one replica each until they partition it.
         (
             "prod",
-            {"nats": 3, "market-data": 3, "strategy": 1, "risk": 2, "execution": 1, "gateway": 2},
+            {"nats": 3, "market-data": 3, "strategy": 1, "risk": 1, "execution": 1, "gateway": 2},
         ),
     ],
 )
@@ -479,7 +479,8 @@ def test_compose_migrate_and_gateway() -> None:
     assert migrate["command"] == [
         "sh",
         "-c",
-        "python -m foxtrot.execution migrate && python -m foxtrot.market_data migrate",
+        "python -m foxtrot.execution migrate && python -m foxtrot.market_data migrate"
+        " && python -m foxtrot.risk migrate",
     ]
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert interpolate(migrate["environment"]["DATABASE_URL"]).endswith("@postgres:5432/foxtrot")

@@ -111,6 +111,7 @@ def test_a_service_still_waiting_for_nats_stops_at_once_on_sigterm() -> None:
     env = {
         **os.environ,
         "NATS_URL": f"nats://127.0.0.1:{free_port()}",
+        "DATABASE_URL": f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/none",
         "FOXTROT_HTTP_PORT": str(free_port()),
     }
     service = subprocess.Popen(

@@ -315,6 +315,42 @@ class Consumers:
         )(on_message)
         self.patterns.append(pattern)
 
+    async def follow(
+        self,
+        pattern: str,
+        *,
+        stream: StreamSpec,
+        after_seq: int,
+        decode: Decoder[T],
+        handle: Handler[T],
+    ) -> None:
+        """Every message on ``pattern`` stored after stream sequence ``after_seq``, in
+        order, then every new one: state rebuilt from a snapshot taken at ``after_seq``
+        and kept current. An ordered consumer, so it needs no acks and resumes by itself
+        after a reconnect; a handler failure is logged and dead-lettered, not retried."""
+        sub = _Subscription(pattern, decode, handle)
+
+        async def on_message(raw: Msg) -> None:
+            await self._process(
+                sub, raw.data, raw.subject, raw.headers or {}, 1, retry_in_place=True
+            )
+
+        await jetstream(self.broker).subscribe(
+            pattern,
+            stream=stream.name,
+            cb=on_message,
+            ordered_consumer=True,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after_seq + 1
+            ),
+        )
+        self.patterns.append(pattern)
+
+    async def last_seq(self, stream: StreamSpec) -> int:
+        """The stream's last sequence number now (0 when empty)."""
+        info = await jetstream(self.broker).stream_info(stream.name)
+        return info.state.last_seq
+
     async def last_of_each(
         self, pattern: str, *, stream: StreamSpec, decode: Decoder[T]
     ) -> list[T]:

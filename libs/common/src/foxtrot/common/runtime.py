@@ -54,6 +54,8 @@ class ServiceRuntime:
     before_subscribe: list[Hook] = field(default_factory=list)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
+    # More of what readiness waits for, by name: "ok", or what is missing.
+    ready_checks: dict[str, Callable[[], str]] = field(default_factory=dict)
     started: bool = False
 
     @classmethod
@@ -107,6 +109,7 @@ class ServiceRuntime:
     async def readiness(self) -> dict[str, str]:
         """Each dependency and whether it answers; every value is "ok" when ready."""
         checks: dict[str, str] = {"started": "ok" if self.started else "starting"}
+        checks.update((name, check()) for name, check in self.ready_checks.items())
         try:
             await asyncio.wait_for(self.broker.connection.flush(), timeout=2.0)
             checks["nats"] = "ok"

@@ -47,12 +47,16 @@ class Definitions:
         self.publish = publish
 
     async def load(self, file: str = "") -> None:
-        """At start: what the store knows, then the instruments file's changes."""
+        """At start: what the store knows, then the instruments file's changes; every
+        definition is announced again, so the stream holds each one even when it lost them
+        (purged, recreated) while the store kept them: risk and execution learn the rules
+        from the stream. Announcing an unchanged definition changes nothing downstream."""
         if self.store is not None:
             known = await self.registry.load_store(self.store)
             log.info("%d instrument definitions from the store", len(known))
-        if file:
-            await self._keep(self.registry.load_file(file))
+        changed = self.registry.load_file(file) if file else []
+        await self._keep(changed)
+        await self._announce([i for i in self.registry if i not in changed])
 
     async def load_binance(self, rest_url: str, venue: str, symbols: Iterable[str]) -> None:
         """The rules of the streamed Binance symbols, from ``/api/v3/exchangeInfo``.
@@ -97,7 +101,12 @@ class Definitions:
         now = now_ns()
         if self.store is not None:
             await self.store.upsert(changed, now)
-        for instrument in changed:
+        await self._announce(changed, now)
+        log.info("%d instrument definitions new or changed", len(changed))
+
+    async def _announce(self, instruments: Iterable[Instrument], now: int | None = None) -> None:
+        now = now or now_ns()
+        for instrument in instruments:
             message = InstrumentMessage.from_core(
                 instrument,
                 ts_event=now,
@@ -105,7 +114,6 @@ class Definitions:
                 message_id=derived_id(_DEFINITION_IDS, _rules(instrument)),
             )
             await self.publish(subjects.instrument(instrument.instrument_id), message, MARKET_DATA)
-        log.info("%d instrument definitions new or changed", len(changed))
 
 
 def _rules(instrument: Instrument) -> str:

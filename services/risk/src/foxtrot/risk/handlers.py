@@ -1,110 +1,213 @@
-"""Risk's subscriptions: orders and order lists to judge, modifies to pass on, and market
-data to value orders."""
+"""Risk's subscriptions: orders, lists and modifies to judge; kill-switch and limit
+commands; execution's order and account events and market prices to keep its state; and
+the queries the gateway asks."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
+
+from pydantic import BaseModel
 
 from foxtrot.common import subjects
 from foxtrot.common.consumers import Consumers, Delivery
+from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.messages.v1 import (
+    ORDER_EVENT_ADAPTER,
+    AccountState,
     Bar,
+    DecisionsQuery,
+    Instrument,
+    LimitChangesQuery,
+    LimitsQuery,
     Message,
     ModifyOrder,
+    OrderEvent,
+    QueryFailed,
     QuoteTick,
+    RiskStatusQuery,
+    SetRiskLimits,
+    SetTradingState,
     SubmitOrder,
     SubmitOrderList,
     TradeBatch,
+    TradingStatesQuery,
 )
-from foxtrot.common.publishing import (
-    Outgoing,
-    PipelinedPublisher,
-    Publisher,
-    derived_id,
-    now_ns,
-)
+from foxtrot.common.publishing import PipelinedPublisher, Publisher
 from foxtrot.common.streams import COMMANDS, EVENTS, MARKET_DATA
 from foxtrot.core.identifiers import InstrumentId
-from foxtrot.core.risk import Denial
-from foxtrot.risk.service import RiskGate
+from foxtrot.core.risk import Breach, InvalidLimit
+from foxtrot.risk.adapters.execution_state import fetch_snapshot
+from foxtrot.risk.service import RiskService
 
-__all__ = ["register"]
+__all__ = ["Wiring", "register", "start"]
+
+Q = TypeVar("Q", bound=BaseModel)
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound=Message)
+
+
+class Wiring:
+    """Where risk's output goes: approvals (pipelined, per batch) and events."""
+
+    def __init__(self, publish: Publisher, approve: PipelinedPublisher, events: PipelinedPublisher):
+        self.publish = publish
+        self.approve = approve
+        self.events = events
+
+    async def emit(self, messages: Sequence[Message], subject: Callable[[Message], str]) -> None:
+        """Publish events into the EVENTS stream, in order, and wait for them."""
+        if messages:
+            await self.events.publish(
+                [(subject(m), m.to_json(), str(m.message_id)) for m in messages]
+            )
+
+
+ExecutionEvent = OrderEvent | AccountState | None  # None: an event risk does not follow
+
+
+def _execution_event(data: bytes) -> ExecutionEvent:
+    """An order event or account state from the event stream; other events are skipped."""
+    kind = json.loads(data).get("type")
+    if kind == "AccountState":
+        return AccountState.from_json(data)
+    if isinstance(kind, str) and kind.startswith("Order"):
+        return ORDER_EVENT_ADAPTER.validate_json(data)
+    return None
+
+
+def _event_subject(message: Message) -> str:
+    scope = getattr(message, "scope", None)
+    if scope is not None:
+        return subjects.risk_events(scope, message.key)  # type: ignore[attr-defined]
+    return subjects.order_events(message.strategy_id)  # type: ignore[attr-defined]
+
+
+async def start(
+    consumers: Consumers,
+    service: RiskService,
+    initial_limits: dict[str, str | None],
+    snapshot_timeout_s: float,
+    retry_s: float,
+    tasks: set[asyncio.Task[None]],
+    on_event: Callable[[ExecutionEvent, Delivery], Awaitable[None]],
+) -> None:
+    """Limits and states from the database, then (in the background until execution
+    answers) what execution holds, and from then on its events. Until then every order is
+    denied STATE_UNKNOWN: risk does not pass what it cannot judge."""
+    await service.load(initial_limits)
+
+    async def learn() -> None:
+        while True:
+            after = await consumers.last_seq(EVENTS)
+            try:
+                snapshot = await fetch_snapshot(consumers.broker, snapshot_timeout_s)
+            except Exception as exc:
+                log.warning("risk denies every order until execution answers: %s", exc)
+                await asyncio.sleep(retry_s)
+                continue
+            service.learn(snapshot)
+            # One consumer for orders and balances, so they apply in the order execution
+            # wrote them (a balance never goes back to before a fill risk has booked).
+            await consumers.follow(
+                subjects.EVENTS_ALL,
+                stream=EVENTS,
+                after_seq=after,
+                decode=_execution_event,
+                handle=on_event,
+            )
+            return
+
+    task = asyncio.create_task(learn(), name="risk-learn-execution")
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 def register(
-    consumers: Consumers,
-    gate: RiskGate,
-    publish: Publisher,
-    approve: PipelinedPublisher,
-) -> None:
-    """Subscribe the risk gate to its subjects. Approved orders go out through ``approve``,
-    many at a time; everything else through ``publish``."""
+    consumers: Consumers, service: RiskService, out: Wiring, state_wait_s: float
+) -> Callable[[ExecutionEvent, Delivery], Awaitable[None]]:
+    """Subscribe risk to its subjects; returns the handler of execution's events, which
+    starts once risk has execution's snapshot."""
 
-    async def deny(
-        order: SubmitOrder, denial: Denial, now: int, cause: Message, suffix: str
-    ) -> None:
-        event = gate.denied(order, denial, now, cause).model_copy(
-            update={"message_id": derived_id(cause.message_id, suffix)}
-        )
-        await publish(subjects.order_events(order.strategy_id), event, EVENTS)
+    async def after_breaches(breaches: list[Breach], cause: Message) -> None:
+        for breach in breaches:
+            await out.emit(await service.breached(breach, cause), _event_subject)
 
     async def on_submits(commands: list[SubmitOrder]) -> None:
-        # Judged one by one in stream order; the approved ones go out at once (in order, on
-        # one connection), and every acknowledgement is awaited together.
-        now = now_ns()
-        approved: list[Outgoing] = []
-        denials: list[Awaitable[None]] = []
-        for command in commands:
-            denial = gate.check(command)
-            if denial is None:
-                message = _approved(command, now)
-                approved.append(
-                    (subjects.EXEC_SUBMIT_ORDER, message.to_json(), str(message.message_id))
-                )
-                continue
-            denials.append(deny(command, denial, now, command, "denied"))
-            log.info(
-                "denied %s: %s",
-                command.client_order_id,
-                denial.message,
-                extra={"client_order_id": command.client_order_id, "reason_code": denial.code},
-            )
-        await asyncio.gather(approve.publish(approved), *denials)
+        await service.known(state_wait_s)
+        judged = service.judge(commands)
+        await asyncio.gather(
+            out.approve.publish(
+                [
+                    (subjects.EXEC_SUBMIT_ORDER, m.to_json(), str(m.message_id))
+                    for m in judged.approved
+                ]
+            ),
+            out.emit(judged.denied, _event_subject),
+            service.record(judged.rows),
+        )
 
     async def on_submit_list(command: SubmitOrderList, _: Delivery) -> None:
-        now = now_ns()
-        denial = gate.check_list(command)
-        if denial is not None:
-            for index, member in enumerate(command.orders):
-                await deny(member, denial, now, command, f"denied-{index}")
-            log.info(
-                "denied order list %s: %s",
-                command.order_list_id,
-                denial.message,
-                extra={"order_list_id": command.order_list_id, "reason_code": denial.code},
-            )
-            return
-        await publish(subjects.EXEC_SUBMIT_ORDER_LIST, _approved(command, now), COMMANDS)
+        await service.known(state_wait_s)
+        approved, denied, rows = service.judge_list(command)
+        await service.record(rows)
+        if approved is not None:
+            await out.publish(subjects.EXEC_SUBMIT_ORDER_LIST, approved, COMMANDS)
+        await out.emit(denied, _event_subject)
 
     async def on_modify(command: ModifyOrder, _: Delivery) -> None:
-        # Pre-trade checks of modifies come with the risk issue; until then they pass.
-        await publish(subjects.EXEC_MODIFY_ORDER, _approved(command, now_ns()), COMMANDS)
+        await service.known(state_wait_s)
+        outcome, row = service.judge_modify(command)
+        if row is not None:
+            await service.record([row])
+        if isinstance(outcome, ModifyOrder):
+            await out.publish(subjects.EXEC_MODIFY_ORDER, outcome, COMMANDS)
+        else:
+            await out.emit([outcome], _event_subject)
+
+    async def on_set_state(command: SetTradingState, _: Delivery) -> None:
+        changed = await service.switch(
+            command.scope,
+            command.key,
+            command.state,
+            command.reason,
+            command.requested_by,
+            command,
+        )
+        if changed is not None:
+            await out.emit([changed], _event_subject)
+
+    async def on_set_limits(command: SetRiskLimits, _: Delivery) -> None:
+        try:
+            await service.set_limits(command)
+        except InvalidLimit as exc:
+            raise MalformedMessage(subjects.RISK_SET_LIMITS, str(exc)) from None
+
+    async def on_event(event: ExecutionEvent, _: Delivery) -> None:
+        if isinstance(event, AccountState):
+            service.on_account(event)
+        elif event is not None:
+            await after_breaches(service.on_order_event(event), event)
+
+    async def on_price(instrument_id: str, price: object, cause: Message) -> None:
+        breaches = service.on_price(InstrumentId.parse(instrument_id), price)  # type: ignore[arg-type]
+        await after_breaches(breaches, cause)
 
     async def on_trades(batch: TradeBatch, _: Delivery) -> None:
-        gate.on_price(InstrumentId.parse(batch.instrument_id), batch.trades[-1].price)
+        await on_price(batch.instrument_id, batch.trades[-1].price, batch)
 
     async def on_bar(bar: Bar, _: Delivery) -> None:
-        gate.on_price(InstrumentId.parse(bar.instrument_id), bar.close)
+        await on_price(bar.instrument_id, bar.close, bar)
 
     async def on_quote(quote: QuoteTick, _: Delivery) -> None:
-        mid = (quote.bid_price + quote.ask_price) / 2
-        gate.on_price(InstrumentId.parse(quote.instrument_id), mid)
+        await on_price(quote.instrument_id, (quote.bid_price + quote.ask_price) / 2, quote)
+
+    async def on_instrument(instrument: Instrument, _: Delivery) -> None:
+        core = instrument.to_core()
+        service.book.instruments[core.instrument_id] = core
 
     consumers.ordered_batches(
         subjects.RISK_SUBMIT_ORDER,
@@ -128,6 +231,26 @@ def register(
         decode=ModifyOrder.from_json,
         handle=on_modify,
     )
+    consumers.durable(
+        subjects.RISK_SET_TRADING_STATE,
+        stream=COMMANDS,
+        durable="risk-set-trading-state",
+        decode=SetTradingState.from_json,
+        handle=on_set_state,
+    )
+    consumers.durable(
+        subjects.RISK_SET_LIMITS,
+        stream=COMMANDS,
+        durable="risk-set-limits",
+        decode=SetRiskLimits.from_json,
+        handle=on_set_limits,
+    )
+    consumers.latest(
+        subjects.MD_ALL_INSTRUMENTS,
+        stream=MARKET_DATA,
+        decode=Instrument.from_json,
+        handle=on_instrument,
+    )
     consumers.latest(
         subjects.MD_ALL_TRADE_BATCHES,
         stream=MARKET_DATA,
@@ -138,14 +261,36 @@ def register(
     consumers.latest(
         subjects.MD_ALL_QUOTES, stream=MARKET_DATA, decode=QuoteTick.from_json, handle=on_quote
     )
+    _queries(consumers, service)
+    return on_event
 
 
-def _approved(command: M, now: int) -> M:
-    """The command as risk passes it on to execution: a new id caused by the original."""
-    return command.model_copy(
-        update={
-            "message_id": derived_id(command.message_id, "approved"),
-            "causation_id": command.message_id,
-            "ts_init": now,
-        }
+def _queries(consumers: Consumers, service: RiskService) -> None:
+    async def limits(_: LimitsQuery) -> BaseModel:
+        return service.limits()
+
+    async def states(_: TradingStatesQuery) -> BaseModel:
+        return service.trading_states()
+
+    async def status(_: RiskStatusQuery) -> BaseModel:
+        return service.status()
+
+    def answer(
+        subject: str, decode: Callable[[bytes], Q], respond: Callable[[Q], Awaitable[BaseModel]]
+    ) -> None:
+        consumers.respond(
+            subject,
+            decode=decode,
+            respond=respond,
+            error_reply=lambda error: QueryFailed(error=error),
+        )
+
+    answer(subjects.QRY_RISK_LIMITS, LimitsQuery.model_validate_json, limits)
+    answer(subjects.QRY_RISK_TRADING_STATES, TradingStatesQuery.model_validate_json, states)
+    answer(subjects.QRY_RISK_STATUS, RiskStatusQuery.model_validate_json, status)
+    answer(
+        subjects.QRY_RISK_LIMIT_CHANGES,
+        LimitChangesQuery.model_validate_json,
+        service.limit_changes,
     )
+    answer(subjects.QRY_RISK_DECISIONS, DecisionsQuery.model_validate_json, service.decisions)

@@ -35,7 +35,8 @@ DEFAULT_PORTS: Final = {
     "execution": 8083,
     "market_data": 8084,
 }
-STATEFUL: Final = frozenset({"execution", "market_data"})
+# Services with a PostgreSQL schema: each gets DATABASE_URL and its migrations are applied.
+STATEFUL: Final = frozenset({"execution", "market_data", "risk"})
 
 
 @dataclass
@@ -52,6 +53,14 @@ class PlatformConfig:
     fresh: bool = True
     preferred_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Definitions market_data announces at start (risk refuses orders for instruments it
+    # does not know): the repository's deploy/instruments.json when it is there.
+    instruments_file: Path | None = field(default_factory=lambda: _default_instruments())
+
+
+def _default_instruments() -> Path | None:
+    path = Path(__file__).resolve().parents[6] / "deploy" / "instruments.json"
+    return path if path.exists() else None
 
 
 class LocalPlatform:
@@ -141,6 +150,8 @@ class LocalPlatform:
             env["FOXTROT_REPLAY_SPEED"] = str(self.config.replay_speed)
             if self.config.replay_limit:
                 env["FOXTROT_REPLAY_LIMIT"] = str(self.config.replay_limit)
+            if self.config.instruments_file is not None:
+                env["FOXTROT_INSTRUMENTS_FILE"] = str(self.config.instruments_file)
         env.update(self.config.service_env.get(service, {}))
         return env
 

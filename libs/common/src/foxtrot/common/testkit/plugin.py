@@ -15,6 +15,7 @@ from nats.js.errors import NotFoundError
 from foxtrot.common.local.platform import LocalPlatform, PlatformConfig
 from foxtrot.common.streams import STREAMS, ensure_streams
 from foxtrot.common.testkit.infrastructure import Infrastructure, provision
+from foxtrot.common.testkit.schemas import drop_schema
 
 __all__ = ["clean_streams", "infrastructure", "nats_client", "platform_factory", "reset_streams"]
 
@@ -88,6 +89,9 @@ def platform_factory(
         # build() may be called from a running loop; reset on a loop of its own.
         with ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, _reset(infrastructure.nats_url)).result()
+            # Risk's limits and trading states come from its schema: start each platform
+            # from the limits its settings give, not from what a test before it set.
+            pool.submit(asyncio.run, drop_schema(infrastructure.database_url, "risk")).result()
         platform = LocalPlatform(config)
         started.append(platform)
         return platform

@@ -1,0 +1,1 @@
+"""Risk's adapters: its PostgreSQL schema."""
