@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from foxtrot.common.runtime import ServiceRuntime
-from foxtrot.gateway.api.routes import accounts, bars, instruments, orders, positions, quality
+from foxtrot.gateway.api.routes import (
+    accounts,
+    bars,
+    instruments,
+    orders,
+    positions,
+    quality,
+    risk,
+)
 from foxtrot.gateway.config import GatewaySettings
 
 __all__ = ["create_app"]
@@ -24,4 +32,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(bars.router)
     app.include_router(quality.router)
     app.include_router(instruments.router)
+    app.include_router(risk.router)
     return app

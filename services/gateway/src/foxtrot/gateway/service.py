@@ -1,4 +1,5 @@
-"""Gateway's use cases: submit manual orders to risk, ask execution for state."""
+"""Gateway's use cases: submit manual orders, switch trading states and change limits through
+risk; ask the services for state."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from pydantic import BaseModel, ValidationError
 
 from foxtrot.common import subjects
-from foxtrot.common.messages.v1 import QueryFailed, SubmitOrder
+from foxtrot.common.messages.v1 import QueryFailed, SetRiskLimits, SetTradingState, SubmitOrder
 from foxtrot.common.publishing import Publisher, now_ns
 from foxtrot.common.streams import COMMANDS
-from foxtrot.gateway.api.schemas import OrderRequest
+from foxtrot.gateway.api.schemas import LimitsChange, OrderRequest, TradingStateRequest
 
-__all__ = ["ask", "submit_order", "validated"]
+__all__ = ["ask", "set_risk_limits", "set_trading_state", "submit_order", "validated"]
 
 R = TypeVar("R", bound=BaseModel)
 M = TypeVar("M", bound=BaseModel)
@@ -48,6 +49,30 @@ async def submit_order(
         **fields,
     )
     await Publisher(broker)(subjects.RISK_SUBMIT_ORDER, command, COMMANDS)
+    return command
+
+
+async def set_trading_state(
+    broker: NatsBroker, request: TradingStateRequest, operator: str
+) -> SetTradingState:
+    """Turn a kill-switch request into SetTradingState on cmd.v1.risk.set_trading_state."""
+    now = now_ns()
+    command = validated(
+        SetTradingState, ts_event=now, ts_init=now, requested_by=operator, **request.model_dump()
+    )
+    await Publisher(broker)(subjects.RISK_SET_TRADING_STATE, command, COMMANDS)
+    return command
+
+
+async def set_risk_limits(
+    broker: NatsBroker, request: LimitsChange, operator: str
+) -> SetRiskLimits:
+    """Turn a limits change into SetRiskLimits on cmd.v1.risk.set_limits."""
+    now = now_ns()
+    command = validated(
+        SetRiskLimits, ts_event=now, ts_init=now, requested_by=operator, **request.model_dump()
+    )
+    await Publisher(broker)(subjects.RISK_SET_LIMITS, command, COMMANDS)
     return command
 
 

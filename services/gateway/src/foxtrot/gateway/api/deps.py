@@ -1,15 +1,17 @@
-"""Dependencies the routes declare: the broker and the gateway's settings."""
+"""Dependencies the routes declare: the broker, the gateway's settings and who is asking."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from faststream.nats import NatsBroker
 
 from foxtrot.gateway.config import GatewaySettings
 
-__all__ = ["BrokerDep", "SettingsDep"]
+__all__ = ["OPERATOR_HEADER", "BrokerDep", "OperatorDep", "SettingsDep"]
+
+OPERATOR_HEADER = "X-Foxtrot-Operator"
 
 
 def _broker(request: Request) -> NatsBroker:
@@ -24,3 +26,16 @@ def _settings(request: Request) -> GatewaySettings:
 
 BrokerDep = Annotated[NatsBroker, Depends(_broker)]
 SettingsDep = Annotated[GatewaySettings, Depends(_settings)]
+
+# Changes to risk must say who made them: risk records the operator with every change, so a
+# missing, empty or all-blank header is a 422 naming it rather than an anonymous change.
+OperatorDep = Annotated[
+    str,
+    Header(
+        alias=OPERATOR_HEADER,
+        min_length=1,
+        max_length=100,
+        pattern=r"\S",
+        description="who asks for the change; risk records it with the change",
+    ),
+]

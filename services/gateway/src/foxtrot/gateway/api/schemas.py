@@ -14,15 +14,24 @@ from foxtrot.common.messages.v1.types import (
     PositiveDecimalStr,
     Token,
 )
-from foxtrot.core.enums import OrderSide, OrderType, TimeInForce, TrailingOffsetType
+from foxtrot.core.enums import (
+    OrderSide,
+    OrderType,
+    RiskScope,
+    TimeInForce,
+    TradingState,
+    TrailingOffsetType,
+)
 
 __all__ = [
     "ChangeAccepted",
+    "LimitsChange",
     "OrderAccepted",
     "OrderChange",
     "OrderRequest",
     "PortfolioView",
     "StrategyPnl",
+    "TradingStateRequest",
 ]
 
 
@@ -110,3 +119,41 @@ class PortfolioView(BaseModel):
 
     strategies: list[StrategyPnl]
     accounts: list[AccountView]
+
+
+class TradingStateRequest(BaseModel):
+    """The kill switch: put an account, a strategy or an instrument in a trading state.
+
+    Who asks comes from the ``X-Foxtrot-Operator`` header, not the body: risk records it with
+    the change. Key and reason are checked against SetTradingState, the one place their rules
+    live.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scope: RiskScope
+    key: str = Field(
+        examples=["sma-cross-1"],
+        description="the account id, strategy id or instrument id (BTCUSDT.BINANCE)",
+    )
+    state: TradingState = Field(
+        description="ACTIVE: trade; REDUCING: only orders that shrink a position; HALTED: none"
+    )
+    reason: str = Field(examples=["runaway strategy"], description="recorded with the change")
+
+
+class LimitsChange(BaseModel):
+    """New values for risk's limits, applied without a restart; who asks comes from the
+    ``X-Foxtrot-Operator`` header."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    changes: dict[str, str | None] = Field(
+        examples=[{"max_position": "2.5", "rule:price_collar": "off", "max_order_qty": None}],
+        description=(
+            "limit name to its new value as a string (never a JSON number): a decimal or an "
+            "integer, on / off for a rule, a trading state for breach_action; null switches "
+            "the limit off"
+        ),
+    )
+    reason: str = Field(examples=["wider limits for the event"], description="recorded with it")
