@@ -54,7 +54,7 @@ from nats.js.api import StreamConfig
 
 from foxtrot.common import subjects
 from foxtrot.common.local.platform import LocalPlatform, PlatformConfig
-from foxtrot.common.messages.v1 import QuoteTick, SubmitOrder, TradeBatch
+from foxtrot.common.messages.v1 import Instrument, QuoteTick, SubmitOrder, TradeBatch
 from foxtrot.common.publishing import Outgoing, PipelinedPublisher
 from foxtrot.common.streams import COMMANDS, MARKET_DATA, ensure_streams
 from foxtrot.core.enums import OrderSide
@@ -405,7 +405,20 @@ async def seed_market(url: str) -> None:
         ts_event=now,
         ts_init=now,
     )
+    # Risk refuses orders for instruments it does not know.
+    definition = Instrument(
+        instrument_id=name,
+        base_currency=INSTRUMENT.symbol,
+        quote_currency="USD",
+        tick_size=Decimal("0.01"),
+        lot_size=Decimal("0.001"),
+        min_quantity=Decimal("0.001"),
+        price_precision=2,
+        size_precision=3,
+        **stamps,
+    )
     for subject, message in (
+        (subjects.instrument(INSTRUMENT), definition),
         (subjects.trades(INSTRUMENT), batch),
         (subjects.quote(INSTRUMENT), quote),
     ):
@@ -630,7 +643,13 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory(prefix="foxtrot-bench-orders-") as tmp:
         state = Path(tmp)
-        platform = LocalPlatform(PlatformConfig(state_dir=state, preferred_ports={}))
+        # Orders alternate BUY and SELL: the paper account holds the instrument to sell.
+        balances = {
+            "execution": {"FOXTROT_STARTING_BALANCES": f'{{"{INSTRUMENT.symbol}": "1000"}}'}
+        }
+        platform = LocalPlatform(
+            PlatformConfig(state_dir=state, preferred_ports={}, service_env=balances)
+        )
         try:
             platform.start_infrastructure()
             asyncio.run(seed_market(platform.nats_url))
