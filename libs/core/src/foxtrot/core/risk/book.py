@@ -164,10 +164,9 @@ class RiskBook:
             passed = Decision(None, tuple((name, None) for name, _ in on))
             plan = self._plans[id(rules)] = (tuple(rule for _, rule in on), passed)
         on_rules, passed = plan
-        for rule in on_rules:
+        for index, rule in enumerate(on_rules):
             denial = rule(check)
             if denial is not None:
-                index = on_rules.index(rule)
                 name = passed.results[index][0]
                 return Decision(denial, (*passed.results[:index], (name, denial.code)))
         return passed  # every approval is the same Decision, and it is immutable
@@ -259,10 +258,8 @@ class RiskBook:
     ) -> tuple[Decimal, Decimal]:
         """Gross and net exposure of the account, valued at last prices, if the instrument's
         net position were ``position`` at ``price``."""
-        others = self.net
-        if instrument_id in others:  # leave it out once, not compare every key with it
-            others = others.copy()
-            del others[instrument_id]
+        others = self.net.copy()  # leave it out once, not compare every key with it
+        others.pop(instrument_id, None)
         gross = net = _ZERO
         prices = self.prices
         for other, quantity in others.items():
