@@ -235,8 +235,10 @@ def make_book(market_list: list[Market], now: int) -> tuple[RiskBook, Flow]:
         for market in rng.sample(market_list, 3):
             iid = market.instrument.instrument_id
             qty = market.quantity * rng.randint(10, 40) * rng.choice((1, -1))
-            price = book.prices[iid]
-            book.set_position(Position(strategy, iid, qty, abs(qty) * price, D(0), D(0)))
+            cost = abs(qty) * book.prices[iid]
+            # Positions come from execution's messages, not the objects prices are keyed by.
+            fresh = InstrumentId(iid.symbol, iid.venue)
+            book.set_position(Position(strategy, fresh, qty, cost, D(0), D(0)))
     flow = Flow(book, market_list, seed=3)
     for i in range(OPEN_ORDERS):
         spec = flow.order(now)

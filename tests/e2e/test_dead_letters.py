@@ -39,7 +39,9 @@ def _concrete(pattern: str) -> str:
 
 
 def _matches(pattern: str, subject: str) -> bool:
-    regex = re.escape(pattern).replace(r"\*", r"[^.]+").replace(r"\>", r".+")
+    # Token by token: re.escape leaves ">" as it is, so it cannot be replaced afterwards.
+    parts = {"*": r"[^.]+", ">": r".+"}
+    regex = r"\.".join(parts.get(token, re.escape(token)) for token in pattern.split("."))
     return re.fullmatch(regex, subject) is not None
 
 

@@ -51,7 +51,9 @@ def create_app(settings: RiskSettings | None = None) -> FastAPI:
     runtime.before_subscribe.append(start)
     # Ready once risk knows what execution holds: until then it would deny every order.
     runtime.ready_checks["execution state"] = lambda: (
-        f"waiting for {missing}" if (missing := service.book.unknown()) else "ok"
+        f"waiting for {missing}"
+        if (missing := service.book.unknown())
+        else ("ok" if service.following else "waiting for execution's events")
     )
     runtime.on_stop.append(stop)
     return runtime.app()

@@ -69,14 +69,23 @@ class Wiring:
 ExecutionEvent = OrderEvent | AccountState | None  # None: an event risk does not follow
 
 
+_OTHER_EVENTS = frozenset(
+    {"PositionOpened", "PositionChanged", "PositionClosed", "TradingStateChanged", "LimitBreached"}
+)
+
+
 def _execution_event(data: bytes) -> ExecutionEvent:
-    """An order event or account state from the event stream; other events are skipped."""
-    kind = json.loads(data).get("type")
+    """An order event or account state from the event stream; the other known events are
+    skipped, and anything else is refused (ValueError: dead-lettered with the reason)."""
+    document = json.loads(data)
+    kind = document.get("type") if isinstance(document, dict) else None
     if kind == "AccountState":
         return AccountState.from_json(data)
     if isinstance(kind, str) and kind.startswith("Order"):
         return ORDER_EVENT_ADAPTER.validate_json(data)
-    return None
+    if kind in _OTHER_EVENTS:
+        return None
+    raise ValueError(f"not a v1 event: type {kind!r}")
 
 
 def _event_subject(message: Message) -> str:
@@ -119,6 +128,7 @@ async def start(
                 decode=_execution_event,
                 handle=on_event,
             )
+            service.following = True
             return
 
     task = asyncio.create_task(learn(), name="risk-learn-execution")

@@ -98,6 +98,7 @@ class RiskService:
         # Positions execution's snapshot gave: fills up to their ts_last are in them already.
         self._snapshot_ts: dict[tuple[StrategyId, InstrumentId], int] = {}
         self._known = asyncio.Event()
+        self.following = False  # execution's events are followed from the snapshot on
 
     # -- start ------------------------------------------------------------------------------
 
