@@ -182,6 +182,16 @@ def test_an_order_differing_in_price_is_no_duplicate() -> None:
     assert book.check(order(price="40000.01"), NOW + 1).approved
 
 
+def test_orders_older_than_the_duplicate_window_are_forgotten() -> None:
+    book = make_book(duplicate_window_ms=500)
+    for i in range(10):
+        book.approved(order(qty=f"{i + 1}", price="40000"), NOW + i * 400_000_000)
+    assert [seen for _, seen in book.fingerprints.values()] == [
+        NOW + 3_200_000_000,
+        NOW + 3_600_000_000,
+    ]
+
+
 def test_same_order_is_no_duplicate_when_the_window_is_off() -> None:
     book = make_book()
     book.approved(order(price="40000"), NOW)

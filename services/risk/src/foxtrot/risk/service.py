@@ -16,7 +16,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Final, TypeVar
 from uuid import UUID
@@ -275,7 +275,10 @@ class RiskService:
         latency = time.perf_counter_ns() - started
         open_order = self.book.orders.get(client_order_id)
         if decision.approved and open_order is not None:
-            self.book.modified(open_order.spec, now)
+            changed = open_order.spec
+            if command.quantity is not None:  # a rise counts at once, until the venue answers
+                changed = replace(changed, quantity=command.quantity)
+            self.book.modified(changed, now)
         self._remember(command.message_id, decision.denial)
         metrics.count_decision(decision)
         row = _row(

@@ -214,8 +214,9 @@ class RiskBook:
     def projected(self, order: OrderSpec, replaces: OrderSpec | None) -> Decimal:
         """The instrument's net position if this order and every open order its side filled."""
         iid, side = order.instrument_id, order.side
+        added = order.quantity if replaces is None else self._added(order, replaces)
         open_qty = self._open_qty.get((iid, side), _ZERO)
-        return self.net.get(iid, _ZERO) + _SIGN[side] * (open_qty + self._added(order, replaces))
+        return self.net.get(iid, _ZERO) + _SIGN[side] * (open_qty + added)
 
     def reduces(self, order: OrderSpec, replaces: OrderSpec | None) -> bool:
         """Whether the order makes both its instrument's net position and its strategy's
@@ -291,9 +292,7 @@ class RiskBook:
     def approved(self, order: OrderSpec, now_ns: int) -> None:
         """Count an approved order as open and remember it, its rate and its fingerprint."""
         self._remember(order.client_order_id)
-        self.fingerprints[fingerprint(order)] = (order.client_order_id, now_ns)
-        if len(self.fingerprints) > _RECENT:
-            self.fingerprints.popitem(last=False)
+        self._fingerprint(order, now_ns)
         self._stamp("submit", order, now_ns)
         self._open(OpenOrder(order, order.quantity))
 
@@ -423,6 +422,22 @@ class RiskBook:
         self.recent_ids[client_order_id] = None
         if len(self.recent_ids) > _RECENT:
             self.recent_ids.popitem(last=False)
+
+    def _fingerprint(self, order: OrderSpec, now_ns: int) -> None:
+        """Remember the order for the duplicate window. Those older than the window can
+        match no order again, so they go, oldest first: kept for ever, hundreds of
+        thousands of them made every full garbage collection a long pause."""
+        fingerprints = self.fingerprints
+        key = fingerprint(order)
+        fingerprints[key] = (order.client_order_id, now_ns)
+        fingerprints.move_to_end(key)  # oldest first, also when the same order comes again
+        window = self.limits.duplicate_window_ms
+        horizon = now_ns - window * 1_000_000 if window is not None else now_ns
+        while fingerprints:
+            _, seen = next(iter(fingerprints.values()))
+            if seen > horizon and len(fingerprints) <= _RECENT:
+                break
+            fingerprints.popitem(last=False)
 
     def _added(self, order: OrderSpec, replaces: OrderSpec | None) -> Decimal:
         """What the order adds to the quantity open its side: all of a new order; for a

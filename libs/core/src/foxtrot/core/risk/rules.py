@@ -117,10 +117,9 @@ Rule = Callable[[OrderCheck], Denial | None]
 
 def known(c: OrderCheck) -> Denial | None:
     """Fail safe: until risk has positions, open orders and balances, it refuses."""
-    missing = c.book.unknown()
-    if missing:
-        return Denial(DenialCode.STATE_UNKNOWN, f"risk does not know {missing} yet")
-    return None
+    if all(c.book.known.values()):
+        return None
+    return Denial(DenialCode.STATE_UNKNOWN, f"risk does not know {c.book.unknown()} yet")
 
 
 def trading_state(c: OrderCheck) -> Denial | None:
