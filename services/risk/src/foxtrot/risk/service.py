@@ -54,6 +54,7 @@ from foxtrot.common.messages.v1 import (
 from foxtrot.common.publishing import derived_id, now_ns
 from foxtrot.core.enums import RiskScope, TradingState
 from foxtrot.core.identifiers import AccountId, ClientOrderId, InstrumentId, StrategyId
+from foxtrot.core.orders import OrderSpec
 from foxtrot.core.risk import (
     SWITCHABLE,
     Breach,
@@ -175,28 +176,32 @@ class RiskService:
                 else:
                     out.denied.append(self._denied(command, denial, now))
                 continue
-            started = time.perf_counter_ns()
             try:
                 spec = command.to_core()
             except ValueError as exc:
-                decision = Decision(
-                    Denial("INVALID_ORDER", str(exc)), (("order", "INVALID_ORDER"),)
-                )
+                invalid = Decision(Denial("INVALID_ORDER", str(exc)), (("order", "INVALID_ORDER"),))
+                decision, row = invalid, _recorded(command, invalid, 0, now)
             else:
-                decision = self.book.check(spec, now)
+                decision, row = self._check(command, spec, now)
                 if decision.approved:
                     self.book.approved(spec, now)
                 else:
                     self.book.denied(spec)
-            latency = time.perf_counter_ns() - started
             self._remember(command.message_id, decision.denial)
             if decision.denial is None:
                 out.approved.append(_approved(command, now))
             else:
                 out.denied.append(self._denied(command, decision.denial, now))
-            out.rows.append(_row(command, "SubmitOrder", decision, latency, now))
-            metrics.count_decision(decision)
+            out.rows.append(row)
         return out
+
+    def _check(
+        self, command: SubmitOrder, spec: OrderSpec, now: int
+    ) -> tuple[Decision, DecisionRow]:
+        """The rules' decision on one order, timed, counted and made a row to record."""
+        started = time.perf_counter_ns()
+        decision = self.book.check(spec, now)
+        return decision, _recorded(command, decision, time.perf_counter_ns() - started, now)
 
     def judge_list(
         self, command: SubmitOrderList
@@ -214,13 +219,9 @@ class RiskService:
         counted: list[ClientOrderId] = []
         refused: Denial | None = None
         for member in command.orders:
-            started = time.perf_counter_ns()
             spec = member.to_core()
-            decision = self.book.check(spec, now)
-            rows.append(
-                _row(member, "SubmitOrder", decision, time.perf_counter_ns() - started, now)
-            )
-            metrics.count_decision(decision)
+            decision, row = self._check(member, spec, now)
+            rows.append(row)
             if decision.denial is not None:
                 refused = Denial(
                     decision.denial.code,
@@ -240,18 +241,7 @@ class RiskService:
 
     def _list_denied(self, command: SubmitOrderList, denial: Denial, now: int) -> list[OrderDenied]:
         return [
-            OrderDenied(
-                client_order_id=member.client_order_id,
-                strategy_id=member.strategy_id,
-                instrument_id=member.instrument_id,
-                reason_code=denial.code,
-                reason=denial.message,
-                **command.caused(
-                    message_id=derived_id(command.message_id, f"denied-{index}"),
-                    ts_event=now,
-                    ts_init=now,
-                ),
-            )
+            _refusal(OrderDenied, member, denial, command, f"denied-{index}", now)
             for index, member in enumerate(command.orders)
         ]
 
@@ -280,15 +270,8 @@ class RiskService:
                 changed = replace(changed, quantity=command.quantity)
             self.book.modified(changed, now)
         self._remember(command.message_id, decision.denial)
-        metrics.count_decision(decision)
-        row = _row(
-            command,
-            "ModifyOrder",
-            decision,
-            latency,
-            now,
-            open_order.spec.account_id if open_order else "",
-        )
+        account_id = open_order.spec.account_id if open_order else ""
+        row = _recorded(command, decision, latency, now, account_id)
         if decision.denial is None:
             return _approved(command, now), row
         return self._modify_rejected(command, decision.denial, now), row
@@ -306,29 +289,11 @@ class RiskService:
 
     @staticmethod
     def _denied(command: SubmitOrder, denial: Denial, now: int) -> OrderDenied:
-        return OrderDenied(
-            client_order_id=command.client_order_id,
-            strategy_id=command.strategy_id,
-            instrument_id=command.instrument_id,
-            reason_code=denial.code,
-            reason=denial.message,
-            **command.caused(
-                message_id=derived_id(command.message_id, "denied"), ts_event=now, ts_init=now
-            ),
-        )
+        return _refusal(OrderDenied, command, denial, command, "denied", now)
 
     @staticmethod
     def _modify_rejected(command: ModifyOrder, denial: Denial, now: int) -> OrderModifyRejected:
-        return OrderModifyRejected(
-            client_order_id=command.client_order_id,
-            strategy_id=command.strategy_id,
-            instrument_id=command.instrument_id,
-            reason_code=denial.code,
-            reason=denial.message,
-            **command.caused(
-                message_id=derived_id(command.message_id, "denied"), ts_event=now, ts_init=now
-            ),
-        )
+        return _refusal(OrderModifyRejected, command, denial, command, "denied", now)
 
     # -- what happens -------------------------------------------------------------------------
 
@@ -516,6 +481,29 @@ class RiskService:
         return RiskStatusReply(known=not self.book.unknown(), scopes=tuple(scopes))
 
 
+R = TypeVar("R", OrderDenied, OrderModifyRejected)
+
+
+def _refusal(
+    kind: type[R],
+    order: SubmitOrder | ModifyOrder,
+    denial: Denial,
+    cause: Message,
+    suffix: str,
+    now: int,
+) -> R:
+    """Risk's refusal of an order (or of a change to one), caused by ``cause``, with an id
+    derived from it so that refusing the same command again is the same message."""
+    return kind(
+        client_order_id=order.client_order_id,
+        strategy_id=order.strategy_id,
+        instrument_id=order.instrument_id,
+        reason_code=denial.code,
+        reason=denial.message,
+        **cause.caused(message_id=derived_id(cause.message_id, suffix), ts_event=now, ts_init=now),
+    )
+
+
 def _approved(command: M, now: int) -> M:
     """The command as risk passes it on to execution: a new id caused by the original."""
     return command.model_copy(
@@ -527,14 +515,16 @@ def _approved(command: M, now: int) -> M:
     )
 
 
-def _row(
+def _recorded(
     command: SubmitOrder | ModifyOrder,
-    kind: str,
     decision: Decision,
     latency: int,
     now: int,
     account_id: str | None = None,
 ) -> DecisionRow:
+    """A decision counted in the metrics, as the row that records it."""
+    metrics.count_decision(decision)
+    kind = "SubmitOrder" if isinstance(command, SubmitOrder) else "ModifyOrder"
     denial = decision.denial
     rules = json.dumps([{"rule": rule, "code": code} for rule, code in decision.results])
     return DecisionRow(
