@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -54,6 +55,7 @@ def decision(
         rules_json=json.dumps(rules),
         latency_ns=1000 + n,
         ts_decided=n,
+        command_id=uuid4(),
     )
 
 

@@ -194,6 +194,23 @@ async def test_a_command_delivered_again_gets_the_same_answer_even_after_a_resta
     assert dup.reason_code == "DUPLICATE_ORDER"
 
 
+def order_list(list_id: str, qty: str) -> SubmitOrderList:
+    """An OCO pair of limit buys of ``qty`` each."""
+    members = [
+        submit(
+            f"{list_id}-{cid}",
+            qty=qty,
+            order_type="LIMIT",
+            price="30000",
+            order_list_id=list_id,
+            contingency_type="OCO",
+            linked_order_ids=[f"{list_id}-{other}"],
+        ).model_dump()
+        for cid, other in ((1, 2), (2, 1))
+    ]
+    return SubmitOrderList(order_list_id=list_id, orders=members, ts_event=TS, ts_init=TS)
+
+
 async def test_a_list_stands_or_falls_together(engine: AsyncEngine) -> None:
     service = await started(engine, snapshot())
     await service.set_limits(
@@ -201,26 +218,49 @@ async def test_a_list_stands_or_falls_together(engine: AsyncEngine) -> None:
             changes={"max_position": "1"}, reason="t", requested_by="me", ts_event=TS, ts_init=TS
         )
     )
-    members = [
-        submit(
-            cid,
-            qty="0.6",
-            order_type="LIMIT",
-            price="30000",
-            order_list_id="L1",
-            contingency_type="OCO",
-            linked_order_ids=[other],
-        ).model_dump()
-        for cid, other in (("l-1", "l-2"), ("l-2", "l-1"))
-    ]
-    command = SubmitOrderList(order_list_id="L1", orders=members, ts_event=TS, ts_init=TS)
+    command = order_list("L1", "0.6")
     approved, denied, rows = service.judge_list(command)
     assert approved is None
-    assert [d.client_order_id for d in denied] == ["l-1", "l-2"]
-    assert all(d.reason_code == "MAX_POSITION" and "order l-2" in d.reason for d in denied)
+    assert [d.client_order_id for d in denied] == ["L1-1", "L1-2"]
+    assert all(d.reason_code == "MAX_POSITION" and "order L1-2" in d.reason for d in denied)
     assert len(rows) == 2
     # The first member's count was taken back: an order of 0.6 alone passes.
     assert service.judge([submit("solo", qty="0.6")]).approved
+
+
+@pytest.mark.parametrize("qty", ["0.3", "0.6"], ids=["approved", "denied"])
+async def test_a_list_delivered_again_after_a_restart_gets_the_same_answer(
+    engine: AsyncEngine, qty: str
+) -> None:
+    service = await started(engine, snapshot())
+    await service.set_limits(
+        SetRiskLimits(
+            changes={"max_position": "1"}, reason="t", requested_by="me", ts_event=TS, ts_init=TS
+        )
+    )
+    command = order_list("L9", qty)
+    approved, denied, rows = service.judge_list(command)
+    await service.record(rows)
+
+    # Judged anew after the restart, the denied list would pass now (max position off), and
+    # either would be recorded twice.
+    await service.set_limits(
+        SetRiskLimits(
+            changes={"max_position": None}, reason="t", requested_by="me", ts_event=TS, ts_init=TS
+        )
+    )
+    restarted = await started(engine, snapshot())
+    again_approved, again_denied, again_rows = restarted.judge_list(command)
+    assert not again_rows  # not decided twice
+    if approved is not None:
+        assert again_approved == approved.model_copy(update={"ts_init": again_approved.ts_init})
+        assert not again_denied
+    else:
+        assert again_approved is None
+        assert [(d.message_id, d.reason_code, d.reason) for d in again_denied] == [
+            (d.message_id, d.reason_code, d.reason) for d in denied
+        ]
+        assert "order L9-2" in again_denied[0].reason
 
 
 async def test_fills_move_positions_and_a_modify_is_judged_as_the_order_would_be(

@@ -119,8 +119,11 @@ class RiskService:
             self._apply_state(
                 view.scope, view.key, view.state, view.reason, view.changed_by, view.ts_changed
             )
-        for message_id, denial in recent:
-            self._decided[message_id] = denial
+        for decision in recent:  # a list's refused order comes last of its decisions
+            denial = decision.denial
+            if decision.in_list and denial is not None:
+                denial = _in_list(decision.client_order_id, denial)
+            self._decided[decision.command_id] = denial
         log.info(
             "risk loaded %d limits, %d trading states not ACTIVE, %d recent decisions",
             len(stored),
@@ -180,7 +183,7 @@ class RiskService:
                 spec = command.to_core()
             except ValueError as exc:
                 invalid = Decision(Denial("INVALID_ORDER", str(exc)), (("order", "INVALID_ORDER"),))
-                decision, row = invalid, _recorded(command, invalid, 0, now)
+                decision, row = invalid, _recorded(command, command.message_id, invalid, 0, now)
             else:
                 decision, row = self._check(command, spec, now)
                 if decision.approved:
@@ -196,12 +199,16 @@ class RiskService:
         return out
 
     def _check(
-        self, command: SubmitOrder, spec: OrderSpec, now: int
+        self, command: SubmitOrder, spec: OrderSpec, now: int, command_id: UUID | None = None
     ) -> tuple[Decision, DecisionRow]:
-        """The rules' decision on one order, timed, counted and made a row to record."""
+        """The rules' decision on one order (of the command ``command_id``, if not its
+        own), timed, counted and made a row to record."""
         started = time.perf_counter_ns()
         decision = self.book.check(spec, now)
-        return decision, _recorded(command, decision, time.perf_counter_ns() - started, now)
+        latency = time.perf_counter_ns() - started
+        return decision, _recorded(
+            command, command_id or command.message_id, decision, latency, now
+        )
 
     def judge_list(
         self, command: SubmitOrderList
@@ -220,13 +227,10 @@ class RiskService:
         refused: Denial | None = None
         for member in command.orders:
             spec = member.to_core()
-            decision, row = self._check(member, spec, now)
+            decision, row = self._check(member, spec, now, command.message_id)
             rows.append(row)
             if decision.denial is not None:
-                refused = Denial(
-                    decision.denial.code,
-                    f"order {member.client_order_id}: {decision.denial.message}",
-                )
+                refused = _in_list(member.client_order_id, decision.denial)
                 break
             self.book.approved(spec, now)
             counted.append(spec.client_order_id)
@@ -271,7 +275,7 @@ class RiskService:
             self.book.modified(changed, now)
         self._remember(command.message_id, decision.denial)
         account_id = open_order.spec.account_id if open_order else ""
-        row = _recorded(command, decision, latency, now, account_id)
+        row = _recorded(command, command.message_id, decision, latency, now, account_id)
         if decision.denial is None:
             return _approved(command, now), row
         return self._modify_rejected(command, decision.denial, now), row
@@ -515,8 +519,14 @@ def _approved(command: M, now: int) -> M:
     )
 
 
+def _in_list(client_order_id: str, denial: Denial) -> Denial:
+    """The denial of a whole order list, for one of its orders."""
+    return Denial(denial.code, f"order {client_order_id}: {denial.message}")
+
+
 def _recorded(
     command: SubmitOrder | ModifyOrder,
+    command_id: UUID,
     decision: Decision,
     latency: int,
     now: int,
@@ -540,4 +550,5 @@ def _recorded(
         rules_json=rules,
         latency_ns=latency,
         ts_decided=now,
+        command_id=command_id,
     )

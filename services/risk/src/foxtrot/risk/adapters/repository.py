@@ -33,7 +33,7 @@ from foxtrot.risk.adapters.tables import (
     trading_states,
 )
 
-__all__ = ["DecisionRow", "RiskRepository"]
+__all__ = ["DecisionRow", "RecentDecision", "RiskRepository"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,17 @@ class DecisionRow:
     rules_json: str
     latency_ns: int
     ts_decided: int
+    command_id: UUID  # the command received: an order list's, for each of its orders
+
+
+@dataclass(frozen=True, slots=True)
+class RecentDecision:
+    """A decision as a restarted risk remembers it, to answer its command alike."""
+
+    command_id: UUID
+    client_order_id: str
+    in_list: bool  # one order of an order list: the list stands or falls on it
+    denial: Denial | None
 
 
 # One statement for a whole batch: one array parameter per column, zipped back into rows by
@@ -64,21 +75,21 @@ _RECORD_DECISIONS = text(
     f"""
     INSERT INTO {SCHEMA}.{decisions.name} (
         client_order_id, strategy_id, account_id, instrument_id, command, "order",
-        approved, code, reason, rules, latency_ns, ts_decided
+        approved, code, reason, rules, latency_ns, ts_decided, command_id
     )
     SELECT client_order_id, strategy_id, account_id, instrument_id, command,
         CAST(order_json AS JSONB), approved, code, reason, CAST(rules_json AS JSONB),
-        latency_ns, ts_decided
+        latency_ns, ts_decided, command_id
     FROM unnest(
         CAST(:client_order_id AS TEXT[]), CAST(:strategy_id AS TEXT[]),
         CAST(:account_id AS TEXT[]), CAST(:instrument_id AS TEXT[]),
         CAST(:command AS TEXT[]), CAST(:order_json AS TEXT[]),
         CAST(:approved AS BOOLEAN[]), CAST(:code AS TEXT[]), CAST(:reason AS TEXT[]),
         CAST(:rules_json AS TEXT[]), CAST(:latency_ns AS BIGINT[]),
-        CAST(:ts_decided AS BIGINT[])
+        CAST(:ts_decided AS BIGINT[]), CAST(:command_id AS UUID[])
     ) WITH ORDINALITY AS staged(
         client_order_id, strategy_id, account_id, instrument_id, command, order_json,
-        approved, code, reason, rules_json, latency_ns, ts_decided, n
+        approved, code, reason, rules_json, latency_ns, ts_decided, command_id, n
     )
     ORDER BY n
     """
@@ -263,17 +274,27 @@ class RiskRepository:
             for row in rows
         ]
 
-    async def recent_decisions(self, limit: int) -> list[tuple[UUID, Denial | None]]:
-        """The last ``limit`` decisions by the id of the command judged, oldest first: what
-        a command delivered again after a restart must be answered with."""
+    async def recent_decisions(self, limit: int) -> list[RecentDecision]:
+        """The last ``limit`` decisions, oldest first: what a command delivered again after
+        a restart must be answered with."""
         stmt = (
-            select(decisions.c.order["message_id"].astext, decisions.c.code, decisions.c.reason)
+            select(
+                decisions.c.command_id,
+                decisions.c.order["message_id"].astext,
+                decisions.c.client_order_id,
+                decisions.c.code,
+                decisions.c.reason,
+            )
             .order_by(decisions.c.id.desc())
             .limit(limit)
         )
         rows = (await self.conn.execute(stmt)).all()
         return [
-            (UUID(message_id), None if code is None else Denial(code, reason or ""))
-            for message_id, code, reason in reversed(rows)
-            if message_id
+            RecentDecision(
+                command_id=command_id,
+                client_order_id=client_order_id,
+                in_list=order_id != str(command_id),
+                denial=None if code is None else Denial(code, reason or ""),
+            )
+            for command_id, order_id, client_order_id, code, reason in reversed(rows)
         ]

@@ -4,7 +4,7 @@ trail of every change to them, and every pre-trade decision."""
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Identity, Index, MetaData, Table, Text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 SCHEMA = "risk"
 metadata = MetaData(schema=SCHEMA)
@@ -76,6 +76,12 @@ decisions = Table(
     Column("rules", JSONB, nullable=False, comment='[{"rule": ..., "code": ... or null}]'),
     Column("latency_ns", BigInteger, nullable=False, comment="time the checks took"),
     Column("ts_decided", BigInteger, nullable=False),
+    Column(
+        "command_id",
+        UUID(as_uuid=True),
+        nullable=False,
+        comment="the id of the command risk received: a list's for its members",
+    ),
     comment="every pre-trade decision: the order, the verdict and each rule's result",
 )
 Index("ix_risk_decisions_client_order_id", decisions.c.client_order_id)
