@@ -155,7 +155,7 @@ async def test_unreadable_reply_is_502(body: bytes) -> None:
         await ask_orders(FakeBroker(reply=body))
 
     assert caught.value.status_code == 502
-    assert caught.value.detail == "execution sent an unreadable reply"
+    assert caught.value.detail == f"execution: unreadable reply on {subjects.QRY_EXEC_ORDERS}"
 
 
 async def test_valid_reply_is_parsed() -> None:

@@ -4,7 +4,8 @@
     ├── ConfigurationError   a setting is missing or has the wrong shape
     ├── MalformedMessage     bytes on a subject that do not decode into its model
     ├── InfrastructureError  NATS or PostgreSQL unreachable or misbehaving
-    │   └── PublishFailed    a stream did not store a message published to it
+    │   ├── PublishFailed    a stream did not store a message published to it
+    │   └── QueryUnanswered  nobody answered a request/reply query in time
     ├── ReconciliationFailed a service's books and its venue's disagree; it will not start
     └── QueryError           a request/reply query answered with an error
 
@@ -20,6 +21,7 @@ __all__ = [
     "MalformedMessage",
     "PublishFailed",
     "QueryError",
+    "QueryUnanswered",
     "ReconciliationFailed",
 ]
 
@@ -50,8 +52,16 @@ class PublishFailed(InfrastructureError):
     it answered with an error)."""
 
 
+class QueryUnanswered(InfrastructureError):
+    """Nobody answered a request/reply query in time (or nobody listens on its subject)."""
+
+
 class QueryError(FoxtrotError):
-    """A request/reply query was answered with an error."""
+    """A request/reply query was answered with an error, or with something unreadable."""
+
+    def __init__(self, message: str, *, unreadable: bool = False) -> None:
+        super().__init__(message)
+        self.unreadable = unreadable
 
 
 class ReconciliationFailed(FoxtrotError):

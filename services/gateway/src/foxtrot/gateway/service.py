@@ -8,12 +8,11 @@ from typing import Any, TypeVar
 
 from fastapi import HTTPException, status
 from faststream.nats import NatsBroker
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeoutError
 from pydantic import BaseModel, ValidationError
 
-from foxtrot.common import subjects
-from foxtrot.common.messages.v1 import QueryFailed, SetRiskLimits, SetTradingState, SubmitOrder
+from foxtrot.common import queries, subjects
+from foxtrot.common.errors import QueryError, QueryUnanswered
+from foxtrot.common.messages.v1 import SetRiskLimits, SetTradingState, SubmitOrder
 from foxtrot.common.publishing import Publisher, now_ns
 from foxtrot.common.streams import COMMANDS
 from foxtrot.gateway.api.schemas import LimitsChange, OrderRequest, TradingStateRequest
@@ -86,20 +85,13 @@ async def ask(
 ) -> R:
     """Request/reply to a service; 503 when it does not answer, 502 when it fails."""
     try:
-        reply = await broker.request(query.model_dump_json().encode(), subject, timeout=timeout)
-    except (NatsTimeoutError, NoRespondersError, TimeoutError):
+        return await queries.ask(broker, subject, query, reply_type, timeout)
+    except QueryUnanswered:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             detail=f"{service} did not answer {subject} within {timeout}s",
         ) from None
-    body = reply.body
-    try:
-        return reply_type.model_validate_json(body)
-    except ValidationError:
-        try:
-            failed = QueryFailed.model_validate_json(body)
-        except ValidationError:
-            raise HTTPException(
-                status.HTTP_502_BAD_GATEWAY, detail=f"{service} sent an unreadable reply"
-            ) from None
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=failed.error) from None
+    except QueryError as exc:
+        # A QueryFailed's error is the service's own words; an unreadable reply is named.
+        detail = f"{service}: {exc}" if exc.unreadable else str(exc)
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=detail) from None

@@ -5,13 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
 
 from faststream.nats import NatsBroker
-from pydantic import BaseModel
 
 from foxtrot.common import subjects
-from foxtrot.common.errors import InfrastructureError
 from foxtrot.common.messages.v1 import (
     AccountsQuery,
     AccountsReply,
@@ -22,8 +19,8 @@ from foxtrot.common.messages.v1 import (
     PositionsQuery,
     PositionsReply,
     PositionView,
-    QueryFailed,
 )
+from foxtrot.common.queries import ask
 from foxtrot.core.enums import OrderStatus
 from foxtrot.core.errors import InvalidOrder
 from foxtrot.core.identifiers import AccountId, ClientOrderId, InstrumentId, StrategyId
@@ -33,7 +30,6 @@ from foxtrot.core.portfolio import Position
 __all__ = ["ExecutionSnapshot", "fetch_snapshot", "order_of", "position_of"]
 
 log = logging.getLogger(__name__)
-R = TypeVar("R", bound=BaseModel)
 _PAGE = 1000
 # Orders that may still fill (or are on their way to the venue).
 _OPEN = (
@@ -46,10 +42,6 @@ _OPEN = (
 )
 
 
-class SnapshotUnavailable(InfrastructureError):
-    """Execution did not answer, or answered with an error."""
-
-
 @dataclass(frozen=True, slots=True)
 class ExecutionSnapshot:
     positions: tuple[PositionView, ...]
@@ -58,8 +50,9 @@ class ExecutionSnapshot:
 
 
 async def fetch_snapshot(broker: NatsBroker, timeout_s: float) -> ExecutionSnapshot:
-    """Open positions, open orders and balances as execution has them now."""
-    positions = await _ask(
+    """Open positions, open orders and balances as execution has them now (QueryUnanswered
+    or QueryError if execution cannot say)."""
+    positions = await ask(
         broker,
         subjects.QRY_EXEC_POSITIONS,
         PositionsQuery(include_flat=False),
@@ -71,32 +64,15 @@ async def fetch_snapshot(broker: NatsBroker, timeout_s: float) -> ExecutionSnaps
         before: int | None = None
         while True:
             query = OrdersQuery(status=status, limit=_PAGE, before_seq=before)
-            page = await _ask(broker, subjects.QRY_EXEC_ORDERS, query, OrdersReply, timeout_s)
+            page = await ask(broker, subjects.QRY_EXEC_ORDERS, query, OrdersReply, timeout_s)
             orders.extend(page.orders)
             if len(page.orders) < _PAGE:
                 break
             before = page.orders[-1].seq
-    accounts = await _ask(
+    accounts = await ask(
         broker, subjects.QRY_EXEC_ACCOUNTS, AccountsQuery(), AccountsReply, timeout_s
     )
     return ExecutionSnapshot(positions.positions, tuple(orders), accounts.accounts)
-
-
-async def _ask(
-    broker: NatsBroker, subject: str, query: BaseModel, reply: type[R], timeout_s: float
-) -> R:
-    try:
-        answer = await broker.request(query.model_dump_json().encode(), subject, timeout=timeout_s)
-    except Exception as exc:
-        raise SnapshotUnavailable(f"execution did not answer {subject}: {exc!r}") from exc
-    try:
-        return reply.model_validate_json(answer.body)
-    except ValueError:
-        try:
-            failed = QueryFailed.model_validate_json(answer.body)
-        except ValueError:
-            raise SnapshotUnavailable(f"unreadable answer on {subject}") from None
-        raise SnapshotUnavailable(f"execution failed {subject}: {failed.error}") from None
 
 
 def position_of(view: PositionView) -> Position:
