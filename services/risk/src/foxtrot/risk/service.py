@@ -94,7 +94,8 @@ class RiskService:
         self.engine = engine
         self.book = RiskBook(RiskLimits(), AccountId(account_id))
         self.live = LiveLimits(self.book)
-        self.state_views: dict[tuple[RiskScope, str], tuple[str, str, int]] = {}
+        # Who switched each scope out of ACTIVE, and when (its state and reason: the book's).
+        self.switched_by: dict[tuple[RiskScope, str], tuple[str, int]] = {}
         self._decided: OrderedDict[UUID, Denial | None] = OrderedDict()
         # Positions execution's snapshot gave: fills up to their ts_last are in them already.
         self._snapshot_ts: dict[tuple[StrategyId, InstrumentId], int] = {}
@@ -430,9 +431,9 @@ class RiskService:
     ) -> None:
         self.book.set_state(scope, key, state, reason)
         if state is TradingState.ACTIVE:
-            self.state_views.pop((scope, key), None)
+            self.switched_by.pop((scope, key), None)
         else:
-            self.state_views[(scope, key)] = (reason, by, ts)
+            self.switched_by[(scope, key)] = (by, ts)
         metrics.show_state(scope, key, state)
 
     # -- queries ------------------------------------------------------------------------------
@@ -447,11 +448,11 @@ class RiskService:
                     scope=scope,
                     key=key,
                     state=self.book.states[(scope, key)],
-                    reason=reason,
+                    reason=self.book.state_reasons[(scope, key)],
                     changed_by=by,
                     ts_changed=ts,
                 )
-                for (scope, key), (reason, by, ts) in sorted(self.state_views.items())
+                for (scope, key), (by, ts) in sorted(self.switched_by.items())
             )
         )
 
