@@ -194,6 +194,22 @@ async def test_a_command_delivered_again_gets_the_same_answer_even_after_a_resta
     assert dup.reason_code == "DUPLICATE_ORDER"
 
 
+async def test_decisions_whose_writing_failed_are_written_when_their_command_comes_again(
+    engine: AsyncEngine,
+) -> None:
+    service = await started(engine, snapshot())
+    order = submit("lost-write")
+    first = service.judge([order])
+    # Writing first.rows failed: the command is not acknowledged and comes again.
+    again = service.judge([order])
+    assert [c.message_id for c in again.approved] == [c.message_id for c in first.approved]
+    assert again.rows == first.rows
+    await service.record(again.rows)
+    assert not service.judge([order]).rows  # written once, and only once
+    found = await service.decisions(DecisionsQuery(client_order_id="lost-write"))
+    assert len(found.decisions) == 1
+
+
 def order_list(list_id: str, qty: str) -> SubmitOrderList:
     """An OCO pair of limit buys of ``qty`` each."""
     members = [

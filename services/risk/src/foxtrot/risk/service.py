@@ -97,6 +97,9 @@ class RiskService:
         # Who switched each scope out of ACTIVE, and when (its state and reason: the book's).
         self.switched_by: dict[tuple[RiskScope, str], tuple[str, int]] = {}
         self._decided: OrderedDict[UUID, Denial | None] = OrderedDict()
+        # The rows of decisions made but not written yet, by command: a command delivered
+        # again because writing them failed gets its answer again and its rows written.
+        self._unrecorded: dict[UUID, list[DecisionRow]] = {}
         # Positions execution's snapshot gave: fills up to their ts_last are in them already.
         self._snapshot_ts: dict[tuple[StrategyId, InstrumentId], int] = {}
         self._known = asyncio.Event()
@@ -179,6 +182,7 @@ class RiskService:
                     out.approved.append(_approved(command, now))
                 else:
                     out.denied.append(self._denied(command, denial, now))
+                out.rows.extend(self._unrecorded.get(command.message_id, ()))
                 continue
             try:
                 spec = command.to_core()
@@ -191,7 +195,7 @@ class RiskService:
                     self.book.approved(spec, now)
                 else:
                     self.book.denied(spec)
-            self._remember(command.message_id, decision.denial)
+            self._remember(command.message_id, decision.denial, [row])
             if decision.denial is None:
                 out.approved.append(_approved(command, now))
             else:
@@ -220,9 +224,10 @@ class RiskService:
         now = now_ns()
         if command.message_id in self._decided:
             denial = self._decided[command.message_id]
+            unrecorded = self._unrecorded.get(command.message_id, [])
             if denial is None:
-                return _approved(command, now), [], []
-            return None, self._list_denied(command, denial, now), []
+                return _approved(command, now), [], unrecorded
+            return None, self._list_denied(command, denial, now), unrecorded
         rows: list[DecisionRow] = []
         counted: list[ClientOrderId] = []
         refused: Denial | None = None
@@ -235,7 +240,7 @@ class RiskService:
                 break
             self.book.approved(spec, now)
             counted.append(spec.client_order_id)
-        self._remember(command.message_id, refused)
+        self._remember(command.message_id, refused, rows)
         if refused is None:
             return _approved(command, now), [], rows
         for client_order_id in counted:
@@ -257,11 +262,12 @@ class RiskService:
         now = now_ns()
         if command.message_id in self._decided:
             denial = self._decided[command.message_id]
+            unrecorded = self._unrecorded.get(command.message_id)
             return (
                 _approved(command, now)
                 if denial is None
                 else self._modify_rejected(command, denial, now)
-            ), None
+            ), unrecorded[0] if unrecorded else None
         started = time.perf_counter_ns()
         client_order_id = ClientOrderId(command.client_order_id)
         decision = self.book.check_modify(
@@ -274,9 +280,9 @@ class RiskService:
             if command.quantity is not None:  # a rise counts at once, until the venue answers
                 changed = replace(changed, quantity=command.quantity)
             self.book.modified(changed, now)
-        self._remember(command.message_id, decision.denial)
         account_id = open_order.spec.account_id if open_order else ""
         row = _recorded(command, command.message_id, decision, latency, now, account_id)
+        self._remember(command.message_id, decision.denial, [row])
         if decision.denial is None:
             return _approved(command, now), row
         return self._modify_rejected(command, decision.denial, now), row
@@ -286,11 +292,15 @@ class RiskService:
         if rows:
             async with self.engine.begin() as conn:
                 await RiskRepository(conn).record_decisions(rows)
+            for row in rows:
+                self._unrecorded.pop(row.command_id, None)
 
-    def _remember(self, message_id: UUID, denial: Denial | None) -> None:
+    def _remember(self, message_id: UUID, denial: Denial | None, rows: list[DecisionRow]) -> None:
         self._decided[message_id] = denial
+        self._unrecorded[message_id] = rows
         if len(self._decided) > _REMEMBERED:
-            self._decided.popitem(last=False)
+            forgotten, _ = self._decided.popitem(last=False)
+            self._unrecorded.pop(forgotten, None)
 
     @staticmethod
     def _denied(command: SubmitOrder, denial: Denial, now: int) -> OrderDenied:
