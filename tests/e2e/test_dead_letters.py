@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 
@@ -16,6 +15,7 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 
+from foxtrot.common import subjects as foxtrot_subjects
 from foxtrot.common.local.platform import SERVICES, LocalPlatform
 from foxtrot.common.testkit.infrastructure import Infrastructure
 
@@ -36,13 +36,6 @@ async def platform(
 
 def _concrete(pattern: str) -> str:
     return ".".join("garbage" if token in ("*", ">") else token for token in pattern.split("."))
-
-
-def _matches(pattern: str, subject: str) -> bool:
-    # Token by token: re.escape leaves ">" as it is, so it cannot be replaced afterwards.
-    parts = {"*": r"[^.]+", ">": r".+"}
-    regex = r"\.".join(parts.get(token, re.escape(token)) for token in pattern.split("."))
-    return re.fullmatch(regex, subject) is not None
 
 
 async def _subscriptions(platform: LocalPlatform) -> dict[str, list[str]]:
@@ -83,7 +76,7 @@ async def test_garbage_on_every_subscribed_subject_is_dead_lettered_and_nothing_
         for subject in subjects
         for service, patterns in subscriptions.items()
         for pattern in patterns
-        if _matches(pattern, subject)
+        if foxtrot_subjects.matches(pattern, subject)
     ]
 
     client = await nats.connect(infrastructure.nats_url)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -33,6 +33,7 @@ from foxtrot.common.broker import inbox_prefix, jetstream
 from foxtrot.common.dead_letters import DeadLetterKind, DeadLetters
 from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.streams import StreamSpec
+from foxtrot.common.subjects import matches
 
 __all__ = ["Consumers", "Delivery"]
 
@@ -317,34 +318,40 @@ class Consumers:
 
     async def follow(
         self,
-        pattern: str,
+        patterns: Sequence[str],
         *,
         stream: StreamSpec,
         after_seq: int,
         decode: Decoder[T],
         handle: Handler[T],
     ) -> None:
-        """Every message on ``pattern`` stored after stream sequence ``after_seq``, in
-        order, then every new one: state rebuilt from a snapshot taken at ``after_seq``
-        and kept current. An ordered consumer, so it needs no acks and resumes by itself
-        after a reconnect; a handler failure is logged and dead-lettered, not retried."""
-        sub = _Subscription(pattern, decode, handle)
+        """Every message on any of ``patterns`` stored after stream sequence ``after_seq``,
+        in stream order, then every new one: state rebuilt from a snapshot taken at
+        ``after_seq`` and kept current. One ordered consumer for all the patterns, so it
+        needs no acks, keeps their messages in the order they were stored and resumes by
+        itself after a reconnect; a handler failure is logged and dead-lettered, not
+        retried."""
+        subs = [_Subscription(pattern, decode, handle) for pattern in patterns]
 
         async def on_message(raw: Msg) -> None:
+            # Counted and dead-lettered under the pattern the message came by.
+            sub = next((s for s in subs if matches(s.pattern, raw.subject)), subs[0])
             await self._process(
                 sub, raw.data, raw.subject, raw.headers or {}, 1, retry_in_place=True
             )
 
         await jetstream(self.broker).subscribe(
-            pattern,
+            patterns[0],
             stream=stream.name,
             cb=on_message,
             ordered_consumer=True,
             config=ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after_seq + 1
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=after_seq + 1,
+                filter_subjects=list(patterns),
             ),
         )
-        self.patterns.append(pattern)
+        self.patterns.extend(patterns)
 
     async def last_seq(self, stream: StreamSpec) -> int:
         """The stream's last sequence number now (0 when empty)."""

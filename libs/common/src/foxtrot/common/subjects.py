@@ -12,7 +12,6 @@ from foxtrot.core.identifiers import InstrumentId
 __all__ = [
     "ACCOUNT_EVENTS_ALL",
     "DEAD_LETTER_ALL",
-    "EVENTS_ALL",
     "EXEC_CANCEL_ORDER",
     "EXEC_COMMANDS",
     "EXEC_MODIFY_ORDER",
@@ -63,6 +62,7 @@ __all__ = [
     "ingest_trade",
     "ingest_trades",
     "instrument",
+    "matches",
     "order_events",
     "position_events",
     "quality",
@@ -221,7 +221,6 @@ EXEC_COMMANDS: Final = "cmd.v1.exec.*"
 ORDER_EVENTS_ALL: Final = "evt.v1.order.*"
 POSITION_EVENTS_ALL: Final = "evt.v1.position.*"
 ACCOUNT_EVENTS_ALL: Final = "evt.v1.account.*"
-EVENTS_ALL: Final = "evt.v1.>"
 DEAD_LETTER_ALL: Final = "dlq.v1.*"
 
 QRY_EXEC_ACCOUNTS: Final = "qry.v1.exec.accounts"
@@ -235,3 +234,15 @@ QRY_RISK_STATUS: Final = "qry.v1.risk.status"
 QRY_MD_BARS: Final = "qry.v1.md.bars"
 QRY_MD_QUALITY: Final = "qry.v1.md.quality"
 QRY_MD_INSTRUMENTS: Final = "qry.v1.md.instruments"
+
+
+def matches(pattern: str, subject: str) -> bool:
+    """Whether ``subject`` is on ``pattern`` as NATS matches them: ``*`` is exactly one
+    token, a final ``>`` one or more."""
+    want, have = pattern.split("."), subject.split(".")
+    for i, token in enumerate(want):
+        if token == ">":
+            return i == len(want) - 1 and len(have) > i
+        if i >= len(have) or (token != "*" and token != have[i]):
+            return False
+    return len(want) == len(have)

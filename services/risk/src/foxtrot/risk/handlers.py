@@ -5,18 +5,16 @@ the queries the gateway asks."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, TypeAdapter
 
 from foxtrot.common import subjects
 from foxtrot.common.consumers import Consumers, Delivery
 from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.messages.v1 import (
-    ORDER_EVENT_ADAPTER,
     AccountState,
     Bar,
     DecisionsQuery,
@@ -66,26 +64,12 @@ class Wiring:
             )
 
 
-ExecutionEvent = OrderEvent | AccountState | None  # None: an event risk does not follow
-
-
-_OTHER_EVENTS = frozenset(
-    {"PositionOpened", "PositionChanged", "PositionClosed", "TradingStateChanged", "LimitBreached"}
+ExecutionEvent = OrderEvent | AccountState
+# What risk follows on execution's order and account subjects; anything else there is
+# refused (dead-lettered with the reason).
+_EXECUTION_EVENT: TypeAdapter[ExecutionEvent] = TypeAdapter(
+    Annotated[ExecutionEvent, Field(discriminator="type")]
 )
-
-
-def _execution_event(data: bytes) -> ExecutionEvent:
-    """An order event or account state from the event stream; the other known events are
-    skipped, and anything else is refused (ValueError: dead-lettered with the reason)."""
-    document = json.loads(data)
-    kind = document.get("type") if isinstance(document, dict) else None
-    if kind == "AccountState":
-        return AccountState.from_json(data)
-    if isinstance(kind, str) and kind.startswith("Order"):
-        return ORDER_EVENT_ADAPTER.validate_json(data)
-    if kind in _OTHER_EVENTS:
-        return None
-    raise ValueError(f"not a v1 event: type {kind!r}")
 
 
 def _event_subject(message: Message) -> str:
@@ -122,10 +106,10 @@ async def start(
             # One consumer for orders and balances, so they apply in the order execution
             # wrote them (a balance never goes back to before a fill risk has booked).
             await consumers.follow(
-                subjects.EVENTS_ALL,
+                (subjects.ORDER_EVENTS_ALL, subjects.ACCOUNT_EVENTS_ALL),
                 stream=EVENTS,
                 after_seq=after,
-                decode=_execution_event,
+                decode=_EXECUTION_EVENT.validate_json,
                 handle=on_event,
             )
             service.following = True
@@ -199,7 +183,7 @@ def register(
     async def on_event(event: ExecutionEvent, _: Delivery) -> None:
         if isinstance(event, AccountState):
             service.on_account(event)
-        elif event is not None:
+        else:
             await after_breaches(service.on_order_event(event), event)
 
     async def on_price(instrument_id: str, price: object, cause: Message) -> None:
