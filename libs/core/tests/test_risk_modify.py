@@ -202,6 +202,18 @@ def test_confirming_an_earlier_modify_keeps_a_larger_later_one_counted() -> None
     assert book.projected(spec, None) == D(7)
 
 
+def test_a_later_cut_becomes_a_rise_when_an_earlier_smaller_one_is_confirmed() -> None:
+    book = make_book(max_position=10)
+    spec = open_order(book, qty="4")
+    book.modified(replace(spec, quantity=D(1)), NOW)
+    book.modified(replace(spec, quantity=D(3)), NOW)  # less than the 4 open: no rise yet
+    assert book.projected(spec, None) == D(8)  # 4 open, 4 more
+    book.on_updated(spec.client_order_id, D(1), None)
+    assert book.projected(spec, None) == D(7)  # 3 may still come, 4 more
+    book.on_updated(spec.client_order_id, D(3), None)
+    assert book.projected(spec, None) == D(7)
+
+
 def test_a_modify_with_the_order_unchanged_counts_no_rise() -> None:
     book = make_book(max_position=5)
     spec = open_order(book, qty="1")

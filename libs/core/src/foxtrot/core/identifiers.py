@@ -49,6 +49,13 @@ class InstrumentId:
     def __hash__(self) -> int:
         return self._hash
 
+    def __eq__(self, other: object) -> bool:
+        # Written out: dict lookups with an equal id from another message call this often,
+        # and the dataclass one builds a tuple of each side's fields first.
+        if not isinstance(other, InstrumentId):
+            return NotImplemented
+        return self.symbol == other.symbol and self.venue == other.venue
+
     @classmethod
     def parse(cls, value: str) -> InstrumentId:
         """Parse ``SYMBOL.VENUE``; the venue is the text after the last dot."""

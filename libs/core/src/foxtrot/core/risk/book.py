@@ -2,7 +2,8 @@
 
 A :class:`RiskBook` holds what the rules look at: instruments, last prices, a position per
 strategy and instrument (booked from fills with the same :class:`Position` execution uses),
-the orders open, free balances, recent orders and trading states. It is pure: time comes
+the account's exposure at the last prices (kept as fills and prices come in), the orders
+open, free balances, recent orders and trading states. It is pure: time comes
 in with each call, and the live service and the backtester feed it the same way.
 
 An order risk approves counts as open at once, before execution has seen it, so a burst of
@@ -23,6 +24,7 @@ from foxtrot.core.identifiers import AccountId, ClientOrderId, InstrumentId, Str
 from foxtrot.core.instruments import Instrument
 from foxtrot.core.orders import OrderSpec
 from foxtrot.core.portfolio import Position
+from foxtrot.core.risk.exposure import Exposure, LastPrices
 from foxtrot.core.risk.limits import InstrumentLimits, RiskLimits
 from foxtrot.core.risk.rules import (
     MODIFY_RULES,
@@ -74,9 +76,11 @@ class RiskBook:
         self.limits = limits
         self.account_id = account_id  # the account execution books positions into
         self.instruments: dict[InstrumentId, Instrument] = {}
-        self.prices: dict[InstrumentId, Decimal] = {}
         self.positions: dict[tuple[StrategyId, InstrumentId], Position] = {}
         self.net: dict[InstrumentId, Decimal] = {}
+        # Each change of a last price or a net position revalues the account's exposure.
+        self.prices: dict[InstrumentId, Decimal] = LastPrices(self._revalue)
+        self.exposure = Exposure()
         self.orders: dict[ClientOrderId, OpenOrder] = {}
         self.states: dict[tuple[RiskScope, str], TradingState] = {}
         self.state_reasons: dict[tuple[RiskScope, str], str] = {}
@@ -95,8 +99,10 @@ class RiskBook:
         self._limits_seen: RiskLimits | None = None
         self._per_instrument: dict[InstrumentId, InstrumentLimits] = {}
         self._plans: dict[int, tuple[tuple[Rule, ...], Decision]] = {}
-        # An approved modify's rise in quantity that the venue has not confirmed yet.
-        self._raised: dict[ClientOrderId, Decimal] = {}
+        # The largest quantity approved modifies asked of an order, kept until the venue
+        # confirms at least as much (it may still apply any of them); beyond the order's
+        # quantity it counts as open.
+        self._asked: dict[ClientOrderId, Decimal] = {}
 
     # -- judging --------------------------------------------------------------------------
 
@@ -164,9 +170,10 @@ class RiskBook:
             passed = Decision(None, tuple((name, None) for name, _ in on))
             plan = self._plans[id(rules)] = (tuple(rule for _, rule in on), passed)
         on_rules, passed = plan
-        for index, rule in enumerate(on_rules):
+        for rule in on_rules:
             denial = rule(check)
             if denial is not None:
+                index = on_rules.index(rule)  # looked up only when a rule denies
                 name = passed.results[index][0]
                 return Decision(denial, (*passed.results[:index], (name, denial.code)))
         return passed  # every approval is the same Decision, and it is immutable
@@ -259,6 +266,13 @@ class RiskBook:
     ) -> tuple[Decimal, Decimal]:
         """Gross and net exposure of the account, valued at last prices, if the instrument's
         net position were ``position`` at ``price``."""
+        return self.exposure.with_position(instrument_id, position, price)
+
+    def exposure_added_up(
+        self, instrument_id: InstrumentId, position: Decimal, price: Decimal
+    ) -> tuple[Decimal, Decimal]:
+        """The same figures as :meth:`exposure_with`, added up instrument by instrument
+        (slower): a denial shows them with the digits of that sum."""
         others = self.net.copy()  # leave it out once, not compare every key with it
         others.pop(instrument_id, None)
         gross = net = _ZERO
@@ -308,10 +322,10 @@ class RiskBook:
         self._stamp("modify", order, now_ns)
         open_order = self.orders.get(order.client_order_id)
         if open_order is not None:
-            rise = order.quantity - open_order.spec.quantity
-            if rise > self._raised.get(order.client_order_id, _ZERO):
+            asked = self._asked.get(order.client_order_id)
+            if asked is None or order.quantity > asked:
                 self._count(open_order, -1)
-                self._raised[order.client_order_id] = rise
+                self._asked[order.client_order_id] = order.quantity
                 self._count(open_order, +1)
 
     def learn_open(self, order: OrderSpec, remaining: Decimal) -> None:
@@ -336,8 +350,7 @@ class RiskBook:
             return
         self._count(open_order, -1)
         # A larger modify approved after this one and not confirmed yet stays counted.
-        raised = self._raised.pop(client_order_id, None)
-        asked = open_order.spec.quantity + raised if raised is not None else _ZERO
+        asked = self._asked.pop(client_order_id, _ZERO)
         if not open_order.acknowledged:
             self._release(open_order)  # held again below at the new quantity and price
         filled = open_order.spec.quantity - open_order.remaining
@@ -348,7 +361,7 @@ class RiskBook:
             spec = replace(spec, price=price)
         if spec.quantity > filled:
             if asked > spec.quantity:
-                self._raised[client_order_id] = asked - spec.quantity
+                self._asked[client_order_id] = asked
             self._open(
                 OpenOrder(spec, spec.quantity - filled, acknowledged=open_order.acknowledged)
             )
@@ -358,7 +371,7 @@ class RiskBook:
         open_order = self.orders.pop(client_order_id, None)
         if open_order is not None:
             self._count(open_order, -1)
-            self._raised.pop(client_order_id, None)
+            self._asked.pop(client_order_id, None)
             if not open_order.acknowledged:
                 self._release(open_order)
 
@@ -380,6 +393,7 @@ class RiskBook:
             position = self.positions[key] = Position(strategy_id, instrument_id)
         position.apply_fill(side, quantity, price, commission, ts)
         self.net[instrument_id] = self.net.get(instrument_id, _ZERO) + side.sign * quantity
+        self._revalue(instrument_id)
         open_order = self.orders.get(client_order_id)
         if open_order is not None:
             self._count(open_order, -1)
@@ -392,7 +406,7 @@ class RiskBook:
                     self._hold(open_order)
             else:
                 del self.orders[client_order_id]
-                self._raised.pop(client_order_id, None)
+                self._asked.pop(client_order_id, None)
         return position
 
     def set_position(self, position: Position) -> None:
@@ -402,6 +416,7 @@ class RiskBook:
         change = position.quantity - (old.quantity if old else _ZERO)
         self.positions[key] = position
         self.net[position.instrument_id] = self.net.get(position.instrument_id, _ZERO) + change
+        self._revalue(position.instrument_id)
 
     def set_balances(self, account_id: str, free: Iterable[tuple[str, Decimal]]) -> None:
         """An account's free balance per currency (AccountState)."""
@@ -439,14 +454,24 @@ class RiskBook:
                 break
             fingerprints.popitem(last=False)
 
+    def _revalue(self, instrument_id: InstrumentId) -> None:
+        """The instrument's net position or last price changed: so did the exposure."""
+        self.exposure.revalue(
+            instrument_id, self.net.get(instrument_id, _ZERO), self.prices.get(instrument_id)
+        )
+
     def _added(self, order: OrderSpec, replaces: OrderSpec | None) -> Decimal:
         """What the order adds to the quantity open its side: all of a new order; for a
         modify, the change in quantity, as what has filled stays filled (``replaces`` is
         open, so its remaining and any rise not yet confirmed are counted already)."""
         if replaces is None:
             return order.quantity
-        raised = self._raised.get(replaces.client_order_id, _ZERO)
-        return order.quantity - replaces.quantity - raised
+        return order.quantity - replaces.quantity - self._raised(replaces)
+
+    def _raised(self, spec: OrderSpec) -> Decimal:
+        """How far approved modifies not yet confirmed would raise the order's quantity."""
+        asked = self._asked.get(spec.client_order_id)
+        return asked - spec.quantity if asked is not None and asked > spec.quantity else _ZERO
 
     def _stamp(self, kind: str, order: OrderSpec, now_ns: int) -> None:
         """Remember when; stamps a second old are dropped here too, not only when a rate
@@ -467,7 +492,7 @@ class RiskBook:
 
     def _count(self, open_order: OpenOrder, sign: int) -> None:
         spec = open_order.spec
-        qty = sign * (open_order.remaining + self._raised.get(spec.client_order_id, _ZERO))
+        qty = sign * (open_order.remaining + self._raised(spec))
         side_key = (spec.instrument_id, spec.side)
         self._open_qty[side_key] = self._open_qty.get(side_key, _ZERO) + qty
         strategy_key = (spec.strategy_id, spec.instrument_id, spec.side)

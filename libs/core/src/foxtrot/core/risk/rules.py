@@ -305,17 +305,20 @@ def exposure(c: OrderCheck) -> Denial | None:
     if abs(after) <= abs(c.book.net.get(c.order.instrument_id, _ZERO)):
         return None
     gross, net = c.book.exposure_with(c.order.instrument_id, after, c.price)
-    if limits.max_gross_exposure is not None and gross > limits.max_gross_exposure:
+    over_gross = limits.max_gross_exposure is not None and gross > limits.max_gross_exposure
+    if not over_gross and (limits.max_net_exposure is None or abs(net) <= limits.max_net_exposure):
+        return None
+    # Refused: the message shows the figures as they add up instrument by instrument.
+    gross, net = c.book.exposure_added_up(c.order.instrument_id, after, c.price)
+    if over_gross:
         return Denial(
             DenialCode.MAX_GROSS_EXPOSURE,
             f"gross exposure would reach {gross}, beyond the limit {limits.max_gross_exposure}",
         )
-    if limits.max_net_exposure is not None and abs(net) > limits.max_net_exposure:
-        return Denial(
-            DenialCode.MAX_NET_EXPOSURE,
-            f"net exposure would reach {net}, beyond the limit {limits.max_net_exposure}",
-        )
-    return None
+    return Denial(
+        DenialCode.MAX_NET_EXPOSURE,
+        f"net exposure would reach {net}, beyond the limit {limits.max_net_exposure}",
+    )
 
 
 def buying_power(c: OrderCheck) -> Denial | None:
