@@ -41,10 +41,11 @@ test: $(BIN)/python ## Run every test (unit, contract, integration, end-to-end)
 test-unit: $(BIN)/python ## Run only the tests that need no NATS or PostgreSQL
 	@$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
 
-bench: $(BIN)/python ## Benchmarks (market data ticks/s, order round trip, risk rules per order), each beside a baseline measured in the same run
+bench: $(BIN)/python ## Benchmarks (market data ticks/s, order round trip, risk rules per order, the risk hop), each beside a baseline measured in the same run
 	@$(BIN)/python tests/bench/bench_market_data.py
 	@$(BIN)/python tests/bench/bench_orders.py
 	@$(BIN)/python tests/bench/bench_risk.py
+	@$(BIN)/python tests/bench/bench_risk_hop.py
 
 lint: $(BIN)/python ## ruff, mypy, import contracts and the v1 schema check
 	@$(BIN)/ruff check .

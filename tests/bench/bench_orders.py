@@ -39,10 +39,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import nats
@@ -74,22 +75,38 @@ TARGET_P99_MS = 10.0
 TARGET_RATE = 1000.0
 
 
-def _env(name: str, default: float) -> float:
+def setting(name: str, default: float) -> float:
+    """A FOXTROT_BENCH_* figure from the environment."""
     return float(os.environ.get(name, default))
+
+
+def order_template() -> SubmitOrder:
+    """The bench's order: a market order of 0.01 (each sent gets its own ids and side)."""
+    return SubmitOrder(
+        client_order_id="template",
+        strategy_id=STRATEGY,
+        account_id="SIM-001",
+        instrument_id=str(INSTRUMENT),
+        side=OrderSide.BUY,
+        order_type="MARKET",
+        quantity=Decimal("0.01"),
+        ts_event=1,
+        ts_init=1,
+    )
 
 
 @dataclass(frozen=True)
 class Plan:
     """What to run, from FOXTROT_BENCH_* variables."""
 
-    rate: float = _env("FOXTROT_BENCH_RATE", 500)
-    seconds: float = _env("FOXTROT_BENCH_SECONDS", 20)
-    warmup: float = _env("FOXTROT_BENCH_WARMUP_SECONDS", 5)
-    sustain: float = _env("FOXTROT_BENCH_SUSTAIN_SECONDS", 60)
-    window: int = int(_env("FOXTROT_BENCH_WINDOW", 400))
-    quiet: float = _env("FOXTROT_BENCH_LOST_AFTER_SECONDS", 15)
-    light_rate: float = _env("FOXTROT_BENCH_LIGHT_RATE", 20)
-    max_backlog: int = int(_env("FOXTROT_BENCH_MAX_BACKLOG", 1000))
+    rate: float = setting("FOXTROT_BENCH_RATE", 500)
+    seconds: float = setting("FOXTROT_BENCH_SECONDS", 20)
+    warmup: float = setting("FOXTROT_BENCH_WARMUP_SECONDS", 5)
+    sustain: float = setting("FOXTROT_BENCH_SUSTAIN_SECONDS", 60)
+    window: int = int(setting("FOXTROT_BENCH_WINDOW", 400))
+    quiet: float = setting("FOXTROT_BENCH_LOST_AFTER_SECONDS", 15)
+    light_rate: float = setting("FOXTROT_BENCH_LIGHT_RATE", 20)
+    max_backlog: int = int(setting("FOXTROT_BENCH_MAX_BACKLOG", 1000))
 
 
 @dataclass(slots=True)
@@ -160,17 +177,7 @@ class OrderFlow:
         self.publisher = PipelinedPublisher(lambda: client, COMMANDS)
         self.tracker = tracker
         self.sides = (OrderSide.BUY, OrderSide.SELL)
-        self.template = SubmitOrder(
-            client_order_id="template",
-            strategy_id=STRATEGY,
-            account_id="SIM-001",
-            instrument_id=str(INSTRUMENT),
-            side=OrderSide.BUY,
-            order_type="MARKET",
-            quantity=Decimal("0.01"),
-            ts_event=1,
-            ts_init=1,
-        )
+        self.template = order_template()
         self.publishing: set[asyncio.Task[None]] = set()
         self.errors: list[BaseException] = []
 
@@ -634,14 +641,16 @@ def met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def main() -> int:
-    plan = Plan()
-    out = Report()
-    out.add(
-        f"order round trip through risk and execution (persistence on), {os.cpu_count()} cores "
-        "shared by nats-server, PostgreSQL, both services and the benchmark"
-    )
-    with tempfile.TemporaryDirectory(prefix="foxtrot-bench-orders-") as tmp:
+def on_platform(
+    prefix: str,
+    work: Callable[[LocalPlatform, Path], Coroutine[Any, Any, None]],
+    out: Report,
+) -> None:
+    """Run ``work`` (given the platform and PostgreSQL's data directory) against risk and
+    execution started as ``make run`` starts them, on a fresh nats-server and PostgreSQL in
+    a temporary directory, with the bench's instrument and prices seeded; a service that
+    dies or exits badly is a failure in ``out``."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         state = Path(tmp)
         # Orders alternate BUY and SELL: the paper account holds the instrument to sell.
         balances = {
@@ -657,7 +666,7 @@ def main() -> int:
             for service in SERVICES:
                 platform.start_service(service)
             platform.wait_ready(120, SERVICES)
-            asyncio.run(measure(platform, plan, state / "postgres" / "pgdata", out))
+            asyncio.run(work(platform, state / "postgres" / "pgdata"))
             for service in SERVICES:
                 if not platform.children[service].alive():
                     out.failures.append(f"{service} died; see {platform.log_dir}")
@@ -666,6 +675,20 @@ def main() -> int:
         for service, code in platform.exit_codes.items():
             if code not in (0, None):
                 out.failures.append(f"{service} exited with {code}")
+
+
+def main() -> int:
+    plan = Plan()
+    out = Report()
+    out.add(
+        f"order round trip through risk and execution (persistence on), {os.cpu_count()} cores "
+        "shared by nats-server, PostgreSQL, both services and the benchmark"
+    )
+    on_platform(
+        "foxtrot-bench-orders-",
+        lambda platform, pgdata: measure(platform, plan, pgdata, out),
+        out,
+    )
     for failure in out.failures:
         print(f"FAILED: {failure}", file=sys.stderr)
     return 1 if out.failures else 0

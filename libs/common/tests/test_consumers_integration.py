@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from faststream.nats import NatsBroker
@@ -15,7 +15,7 @@ from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry
 
 from foxtrot.common.broker import jetstream, make_broker
-from foxtrot.common.consumers import Consumers, Delivery
+from foxtrot.common.consumers import Consumers, Delivery, Settle
 from foxtrot.common.dead_letters import (
     KIND_HEADER,
     REASON_HEADER,
@@ -42,6 +42,7 @@ class Rig:
     stream: StreamSpec
     prefix: str
     service: str
+    loops: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> Rig:
         await self.broker.start()
@@ -70,7 +71,11 @@ async def rig(infrastructure: Infrastructure) -> AsyncIterator[Rig]:
     await broker.connect()
     js = jetstream(broker)
     await ensure_streams(js, (stream, DEAD_LETTERS))
-    yield Rig(broker, consumers, registry, js, stream, f"test.{token}", service)
+    rig = Rig(broker, consumers, registry, js, stream, f"test.{token}", service)
+    yield rig
+    for loop in rig.loops:
+        loop.cancel()
+    await asyncio.gather(*rig.loops, return_exceptions=True)
     await js.delete_stream(stream.name)
     await broker.stop()
 
@@ -286,3 +291,72 @@ async def test_a_stopped_batch_loop_lets_the_connection_drain_at_once(
     started = time.monotonic()
     await broker.stop()
     assert time.monotonic() - started < 5
+
+
+async def _ordered(rig: Rig, handle: Callable[[list[TradeTick]], Awaitable[Settle | None]]) -> None:
+    rig.consumers.ordered_batches(
+        f"{rig.prefix}.*",
+        stream=rig.stream,
+        durable="settle-test",
+        decode=TradeTick.from_json,
+        handle=handle,
+    )
+    await rig.start()
+    for run in rig.consumers.loops:
+        task = asyncio.create_task(run())
+        rig.loops.append(task)
+
+
+async def _unacked(rig: Rig) -> int:
+    info = await rig.js.consumer_info(rig.stream.name, "settle-test")
+    return int(info.num_ack_pending or 0) + int(info.num_pending or 0)
+
+
+async def test_a_batch_is_handled_while_the_one_before_settles_and_acked_after(rig: Rig) -> None:
+    handled: list[str] = []
+    release = asyncio.Event()
+
+    async def handle(trades: list[TradeTick]) -> Settle:
+        handled.extend(str(t.price) for t in trades)
+
+        async def settle() -> None:
+            await release.wait()
+
+        return settle
+
+    await _ordered(rig, handle)
+    await rig.js.publish(f"{rig.prefix}.trades", _trade("1"))
+    await _until(lambda: handled == ["1"])
+    await rig.js.publish(f"{rig.prefix}.trades", _trade("2"))
+    # The second batch is handled although the first has not settled: neither is acked.
+    await _until(lambda: handled == ["1", "2"])
+    assert await _unacked(rig) == 2
+    release.set()
+    await _until_async(lambda: _unacked(rig), 0)
+
+
+async def test_a_settle_that_fails_has_its_batch_delivered_again(rig: Rig) -> None:
+    handled: list[str] = []
+    failures = [RuntimeError("database down")]
+
+    async def handle(trades: list[TradeTick]) -> Settle:
+        handled.extend(str(t.price) for t in trades)
+
+        async def settle() -> None:
+            if failures:
+                raise failures.pop()
+
+        return settle
+
+    await _ordered(rig, handle)
+    await rig.js.publish(f"{rig.prefix}.trades", _trade("7"))
+    await _until(lambda: handled == ["7", "7"])
+    await _until_async(lambda: _unacked(rig), 0)
+    assert rig.dead_letter_count(f"{rig.prefix}.*", "handler_failed") == 0
+
+
+async def _until_async(value: Callable[[], Awaitable[int]], want: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while (got := await value()) != want:
+        assert time.monotonic() < deadline, f"still {got}, want {want}"
+        await asyncio.sleep(0.05)

@@ -269,6 +269,7 @@ async def test_a_list_delivered_again_after_a_restart_gets_the_same_answer(
     again_approved, again_denied, again_rows = restarted.judge_list(command)
     assert not again_rows  # not decided twice
     if approved is not None:
+        assert again_approved is not None
         assert again_approved == approved.model_copy(update={"ts_init": again_approved.ts_init})
         assert not again_denied
     else:

@@ -35,7 +35,7 @@ from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.streams import StreamSpec
 from foxtrot.common.subjects import matches
 
-__all__ = ["Consumers", "Delivery"]
+__all__ = ["Consumers", "Delivery", "Settle"]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -75,6 +75,10 @@ class Delivery:
 Decoder = Callable[[bytes], T]
 Handler = Callable[[T, Delivery], Awaitable[None]]
 BatchHandler = Callable[[list[T]], Awaitable[object]]
+# What must still happen before a batch is acknowledged (writes, publish acknowledgements),
+# returned by an ordered_batches handler so that the next batch need not wait for it.
+Settle = Callable[[], Awaitable[None]]
+OrderedBatchHandler = Callable[[list[T]], Awaitable[Settle | None]]
 Responder = Callable[[T], Awaitable[BaseModel]]
 
 
@@ -163,7 +167,8 @@ class Consumers:
 
         async def on_batch(msg: NatsMessage) -> None:
             batch: list[Msg] = msg.raw_message  # type: ignore[assignment]  # a batch pull
-            await self._handle_batch(pattern, decode, handle, batch)
+            if handled := await self._handle_batch(pattern, decode, handle, batch):
+                await self._settle(pattern, *handled)
 
         self.broker.subscriber(
             pattern,
@@ -184,7 +189,7 @@ class Consumers:
         stream: StreamSpec,
         durable: str,
         decode: Decoder[T],
-        handle: BatchHandler[T],
+        handle: OrderedBatchHandler[T],
         max_batch: int = 200,
         ack_wait_s: float = 30.0,
     ) -> None:
@@ -192,6 +197,12 @@ class Consumers:
         waiting (up to ``max_batch``) as soon as one arrives: one message alone under light
         load, hundreds at once under heavy load, so a handler that commits per batch keeps
         both its latency and its throughput. Failures are handled as in :meth:`durable_batch`.
+
+        The batch is acknowledged once the handler returns; a handler may instead return a
+        ``Settle``: what must still be done before the batch is acknowledged (its writes,
+        waiting for what it published to be stored). The loop then fetches and handles the
+        next batch while that runs. One batch settles at a time, in stream order, and a
+        settle that fails has its batch retried as a failed handler would.
 
         It runs its own fetch loop on nats-py rather than FastStream's batch pull, which
         waits out its timeout to fill a batch. Each batch gets one span in the first
@@ -225,37 +236,61 @@ class Consumers:
                     await pull.unsubscribe()
 
         async def fetch_and_handle(pull: JetStreamContext.PullSubscription) -> None:
-            while True:
-                try:
-                    batch = await pull.fetch(1, timeout=_IDLE_FETCH_S)
-                except NatsTimeoutError:
-                    # nats-py waits with wait_for, which on 3.11 can turn a cancel that
-                    # meets its timeout into a timeout: a stop must still stop the loop.
-                    task = asyncio.current_task()
-                    if task is not None and task.cancelling():
-                        raise asyncio.CancelledError from None
-                    continue
-                waiting = batch[-1].metadata.num_pending
-                if waiting:  # already in the stream: fetched without waiting
-                    with contextlib.suppress(NatsTimeoutError):
-                        batch += await pull.fetch(min(waiting, max_batch - 1), timeout=1.0)
-                # The first message's trace goes on through the batch (so a lone message
-                # keeps one trace end to end); every other message's trace is linked.
-                with _TRACER.start_as_current_span(
-                    f"{pattern} process",
-                    context=propagate.extract(dict(batch[0].headers or {})),
-                    kind=trace.SpanKind.CONSUMER,
-                    links=[_link(m.headers) for m in batch[1:]],
-                    attributes={"messaging.batch.message_count": len(batch)},
-                ):
-                    await self._handle_batch(pattern, decode, handle, batch)
+            settling: asyncio.Task[None] | None = None
+            try:
+                while True:
+                    batch = await fetch(pull)
+                    if batch is None:
+                        continue
+                    # The first message's trace goes on through the batch (so a lone
+                    # message keeps one trace end to end); every other message's is linked.
+                    with _TRACER.start_as_current_span(
+                        f"{pattern} process",
+                        context=propagate.extract(dict(batch[0].headers or {})),
+                        kind=trace.SpanKind.CONSUMER,
+                        links=[_link(m.headers) for m in batch[1:]],
+                        attributes={"messaging.batch.message_count": len(batch)},
+                    ):
+                        handled = await self._handle_batch(pattern, decode, handle, batch)
+                    if handled is None:
+                        continue
+                    if settling is not None:
+                        await settling
+                    settling = asyncio.create_task(self._settle(pattern, *handled))
+            finally:
+                if settling is not None:  # a stop lets the batch in hand finish settling
+                    with contextlib.suppress(Exception):
+                        await settling
+
+        async def fetch(pull: JetStreamContext.PullSubscription) -> list[Msg] | None:
+            try:
+                batch = await pull.fetch(1, timeout=_IDLE_FETCH_S)
+            except NatsTimeoutError:
+                # nats-py waits with wait_for, which on 3.11 can turn a cancel that meets its
+                # timeout into a timeout: a stop must still stop the loop.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from None
+                return None
+            waiting = batch[-1].metadata.num_pending
+            if waiting:  # already in the stream: fetched without waiting
+                with contextlib.suppress(NatsTimeoutError):
+                    batch += await pull.fetch(min(waiting, max_batch - 1), timeout=1.0)
+            return batch
 
         self.loops.append(run)
         self.patterns.append(pattern)
 
     async def _handle_batch(
-        self, pattern: str, decode: Decoder[T], handle: BatchHandler[T], batch: list[Msg]
-    ) -> None:
+        self,
+        pattern: str,
+        decode: Decoder[T],
+        handle: Callable[[list[T]], Awaitable[object]],
+        batch: list[Msg],
+    ) -> tuple[Settle, list[Msg]] | None:
+        """Decode a batch (dead-lettering what does not decode) and hand it over. The batch
+        is acknowledged here unless the handler returned a Settle: then that and the
+        messages to acknowledge after it are returned."""
         good: list[tuple[T, Msg]] = []
         for raw in batch:
             try:
@@ -271,28 +306,51 @@ class Consumers:
                 )
                 await raw.ack()
         if not good:
-            return
+            return None
+        messages = [raw for _, raw in good]
         try:
-            await handle([payload for payload, _ in good])
+            settle = await handle([payload for payload, _ in good])
         except Exception as exc:
-            log.exception("batch handler for %s failed on %d messages", pattern, len(good))
-            for _, raw in good:
-                attempt = raw.metadata.num_delivered
-                if attempt >= self.max_deliver:
-                    await self._dead_letter(
-                        pattern,
-                        raw.data,
-                        raw.subject,
-                        raw.headers or {},
-                        DeadLetterKind.HANDLER_FAILED,
-                        f"batch handler failed on delivery {attempt}: {type(exc).__name__}: {exc}",
-                    )
-                    await raw.term()
-                else:
-                    await raw.nak(delay=self.retry_delay_s * attempt)
-            return
-        for _, raw in good:
+            await self._batch_failed(pattern, messages, exc)
+            return None
+        if callable(settle):
+            return settle, messages
+        for raw in messages:
             await raw.ack()
+        return None
+
+    async def _settle(self, pattern: str, settle: Settle, messages: list[Msg]) -> None:
+        try:
+            await settle()
+        except Exception as exc:
+            await self._batch_failed(pattern, messages, exc)
+            return
+        for raw in messages:
+            await raw.ack()
+
+    async def _batch_failed(self, pattern: str, messages: list[Msg], exc: Exception) -> None:
+        """Retry a batch whose handling failed, later; dead-letter the messages that were
+        delivered ``max_deliver`` times already."""
+        log.error(
+            "batch handler for %s failed on %d messages",
+            pattern,
+            len(messages),
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+        for raw in messages:
+            attempt = raw.metadata.num_delivered
+            if attempt >= self.max_deliver:
+                await self._dead_letter(
+                    pattern,
+                    raw.data,
+                    raw.subject,
+                    raw.headers or {},
+                    DeadLetterKind.HANDLER_FAILED,
+                    f"batch handler failed on delivery {attempt}: {type(exc).__name__}: {exc}",
+                )
+                await raw.term()
+            else:
+                await raw.nak(delay=self.retry_delay_s * attempt)
 
     def latest(
         self, pattern: str, *, stream: StreamSpec, decode: Decoder[T], handle: Handler[T]

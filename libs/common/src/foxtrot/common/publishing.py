@@ -99,7 +99,10 @@ class PipelinedPublisher:
     async def publish(self, messages: Sequence[Outgoing]) -> None:
         """Publish messages in order and wait, at most ``ack_timeout_s``, until the stream
         has stored every one."""
-        stored = await self.send(messages)
+        await self.confirm(await self.send(messages))
+
+    async def confirm(self, stored: asyncio.Future[None]) -> None:
+        """Wait, at most ``ack_timeout_s``, for what ``send`` returned (cancelled after)."""
         async with asyncio.timeout(self.ack_timeout_s):
             await stored
 

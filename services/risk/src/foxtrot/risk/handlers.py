@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 from pydantic import BaseModel, Field, TypeAdapter
 
 from foxtrot.common import subjects
-from foxtrot.common.consumers import Consumers, Delivery
+from foxtrot.common.consumers import Consumers, Delivery, Settle
 from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.messages.v1 import (
     AccountState,
@@ -34,7 +34,7 @@ from foxtrot.common.messages.v1 import (
     TradeBatch,
     TradingStatesQuery,
 )
-from foxtrot.common.publishing import PipelinedPublisher, Publisher
+from foxtrot.common.publishing import Outgoing, PipelinedPublisher, Publisher
 from foxtrot.common.streams import COMMANDS, EVENTS, MARKET_DATA
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.core.risk import Breach, InvalidLimit
@@ -56,12 +56,10 @@ class Wiring:
         self.approve = approve
         self.events = events
 
-    async def emit(self, messages: Sequence[Message], subject: Callable[[Message], str]) -> None:
+    async def emit(self, messages: Sequence[Message]) -> None:
         """Publish events into the EVENTS stream, in order, and wait for them."""
         if messages:
-            await self.events.publish(
-                [(subject(m), m.to_json(), str(m.message_id)) for m in messages]
-            )
+            await self.events.publish(_outgoing(messages))
 
 
 ExecutionEvent = OrderEvent | AccountState
@@ -70,6 +68,10 @@ ExecutionEvent = OrderEvent | AccountState
 _EXECUTION_EVENT: TypeAdapter[ExecutionEvent] = TypeAdapter(
     Annotated[ExecutionEvent, Field(discriminator="type")]
 )
+
+
+def _outgoing(events: Sequence[Message]) -> list[Outgoing]:
+    return [(_event_subject(m), m.to_json(), str(m.message_id)) for m in events]
 
 
 def _event_subject(message: Message) -> str:
@@ -128,21 +130,26 @@ def register(
 
     async def after_breaches(breaches: list[Breach], cause: Message) -> None:
         for breach in breaches:
-            await out.emit(await service.breached(breach, cause), _event_subject)
+            await out.emit(await service.breached(breach, cause))
 
-    async def on_submits(commands: list[SubmitOrder]) -> None:
+    async def on_submits(commands: list[SubmitOrder]) -> Settle:
+        """Approvals and denials go out at once; the batch is acknowledged once they are
+        stored and its decisions written, while the next batch is being judged."""
         await service.known(state_wait_s)
         judged = service.judge(commands)
-        await asyncio.gather(
-            out.approve.publish(
-                [
-                    (subjects.EXEC_SUBMIT_ORDER, m.to_json(), str(m.message_id))
-                    for m in judged.approved
-                ]
-            ),
-            out.emit(judged.denied, _event_subject),
-            service.record(judged.rows),
+        approvals = await out.approve.send(
+            [(subjects.EXEC_SUBMIT_ORDER, m.to_json(), str(m.message_id)) for m in judged.approved]
         )
+        denials = await out.events.send(_outgoing(judged.denied))
+
+        async def settle() -> None:
+            await asyncio.gather(
+                out.approve.confirm(approvals),
+                out.events.confirm(denials),
+                service.record(judged.rows),
+            )
+
+        return settle
 
     async def on_submit_list(command: SubmitOrderList, _: Delivery) -> None:
         await service.known(state_wait_s)
@@ -150,7 +157,7 @@ def register(
         await service.record(rows)
         if approved is not None:
             await out.publish(subjects.EXEC_SUBMIT_ORDER_LIST, approved, COMMANDS)
-        await out.emit(denied, _event_subject)
+        await out.emit(denied)
 
     async def on_modify(command: ModifyOrder, _: Delivery) -> None:
         await service.known(state_wait_s)
@@ -160,7 +167,7 @@ def register(
         if isinstance(outcome, ModifyOrder):
             await out.publish(subjects.EXEC_MODIFY_ORDER, outcome, COMMANDS)
         else:
-            await out.emit([outcome], _event_subject)
+            await out.emit([outcome])
 
     async def on_set_state(command: SetTradingState, _: Delivery) -> None:
         changed = await service.switch(
@@ -172,7 +179,7 @@ def register(
             command,
         )
         if changed is not None:
-            await out.emit([changed], _event_subject)
+            await out.emit([changed])
 
     async def on_set_limits(command: SetRiskLimits, _: Delivery) -> None:
         try:
