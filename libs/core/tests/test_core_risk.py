@@ -1,8 +1,8 @@
 """Pre-trade risk: the rules about the order itself (instrument, expiry, tick, lot,
 duplicates, valuation, size, price collar), the safety checks (what risk knows, trading
 states) and what a Decision reports. Rules about positions are in
-test_risk_position_rules.py, about balances, open orders and rates in
-test_risk_account_rules.py, modifies in test_risk_modify.py."""
+test_risk_book_rules.py with those about balances, open orders and rates, modifies in
+test_risk_modify.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Pre-trade risk rules about positions: reduce-only, max position (with the orders open),
-REDUCING, and gross and net exposure."""
+"""Pre-trade risk rules about positions and the account: reduce-only, max position (with the
+orders open), REDUCING, gross and net exposure; buying power (with what approved orders not
+yet accepted reserve), open orders and submit rates."""
 
 from __future__ import annotations
 
@@ -20,17 +21,20 @@ ETH = InstrumentId("ETHUSDT", "BINANCE")
 ACCOUNT = AccountId("BINANCE-001")
 S1, S2 = StrategyId("s1"), StrategyId("s2")
 NOW = 1_700_000_000_000_000_000
+SECOND = 1_000_000_000
 _ids = itertools.count(1)
 
 
-def make_book(**limits: object) -> RiskBook:
-    """A book that knows its state: BTC at 40000 and ETH at 2000, plenty of money."""
+def make_book(balances: dict[str, str] | None = None, /, **limits: object) -> RiskBook:
+    """A book that knows its state: BTC at 40000 and ETH at 2000, plenty of money unless
+    ``balances`` say otherwise."""
     values = {name: None if v is None else str(v) for name, v in limits.items()}
     book = RiskBook(RiskLimits.from_values(values, SWITCHABLE), ACCOUNT)
     for iid, base in ((BTC, "BTC"), (ETH, "ETH")):
         book.instruments[iid] = Instrument(iid, base, "USDT", D("0.01"), D("0.001"), D("0.001"))
     book.prices[BTC], book.prices[ETH] = D("40000"), D("2000")
-    book.set_balances(ACCOUNT, [("USDT", D(10**7)), ("BTC", D(1000)), ("ETH", D(1000))])
+    free = balances or {"USDT": "10000000", "BTC": "1000", "ETH": "1000"}
+    book.set_balances(ACCOUNT, [(currency, D(amount)) for currency, amount in free.items()])
     book.known.update(dict.fromkeys(book.known, True))
     return book
 
@@ -271,3 +275,132 @@ def test_order_that_reduces_exposure_passes_above_the_limits() -> None:
     hold(book, "1")
     assert book.check(order("SELL", "0.5"), NOW).approved
     denied(book.check(order("BUY", "0.001"), NOW), DenialCode.MAX_GROSS_EXPOSURE)
+
+
+# -- buying power ---------------------------------------------------------------------------
+
+
+def test_buy_needs_its_value_in_free_quote_currency() -> None:
+    book = make_book({"USDT": "1000", "BTC": "0"})
+    assert book.check(order("BUY", "0.025"), NOW).approved
+    message = denied(book.check(order("BUY", "0.03"), NOW), DenialCode.INSUFFICIENT_BALANCE)
+    assert message == "needs 1200.00 USDT, free 1000 USDT"
+
+
+def test_sell_needs_its_quantity_in_free_base_currency() -> None:
+    book = make_book({"USDT": "0", "BTC": "0.5"})
+    assert book.check(order("SELL", "0.5"), NOW).approved
+    message = denied(book.check(order("SELL", "0.6"), NOW), DenialCode.INSUFFICIENT_BALANCE)
+    assert message == "needs 0.6 BTC, free 0.5 BTC"
+
+
+def test_approved_buy_not_yet_accepted_reserves_its_value() -> None:
+    book = make_book({"USDT": "1000"})
+    first = order("BUY", "0.02", "40000")
+    submit(book, first)  # 800 reserved
+    message = denied(
+        book.check(order("BUY", "0.006", "40000"), NOW), DenialCode.INSUFFICIENT_BALANCE
+    )
+    assert message == "needs 240.000 USDT, free 200.00 USDT"
+    book.on_accepted(first.client_order_id)  # execution's balance holds it from here
+    assert book.free(ACCOUNT, "USDT") == D("1000")
+    assert book.check(order("BUY", "0.006", "40000"), NOW).approved
+
+
+def test_approved_sell_not_yet_accepted_reserves_its_quantity() -> None:
+    book = make_book({"BTC": "1"})
+    first = order("SELL", "0.7")
+    submit(book, first)
+    message = denied(book.check(order("SELL", "0.5"), NOW), DenialCode.INSUFFICIENT_BALANCE)
+    assert message == "needs 0.5 BTC, free 0.3 BTC"
+    book.on_done(first.client_order_id)  # denied or rejected before execution locked it
+    assert book.check(order("SELL", "0.5"), NOW).approved
+
+
+def test_fill_before_acceptance_releases_what_it_filled() -> None:
+    book = make_book({"USDT": "1000"})
+    first = order("BUY", "0.02", "40000")
+    submit(book, first)
+    fill(book, first, "0.015")  # 0.005 left, 200 still reserved
+    assert book.free(ACCOUNT, "USDT") == D("800")
+    fill(book, first, "0.005")
+    assert book.free(ACCOUNT, "USDT") == D("1000")
+    assert first.client_order_id not in book.orders
+
+
+def test_acceptance_after_a_fill_releases_the_rest_once() -> None:
+    book = make_book({"USDT": "1000"})
+    first = order("BUY", "0.02", "40000")
+    submit(book, first)
+    fill(book, first, "0.01")
+    book.on_accepted(first.client_order_id)
+    book.on_accepted(first.client_order_id)
+    book.on_done(first.client_order_id)
+    assert book.free(ACCOUNT, "USDT") == D("1000")
+
+
+# -- open orders ----------------------------------------------------------------------------
+
+
+def test_account_with_its_max_open_orders_is_denied_more() -> None:
+    book = make_book(max_open_orders=2)
+    first, second = order(strategy_id=S1), order(strategy_id=S2)
+    submit(book, first)
+    submit(book, second)
+    message = denied(book.check(order(), NOW), DenialCode.MAX_OPEN_ORDERS)
+    assert message == "account BINANCE-001 has 2 orders open already"
+    book.on_done(first.client_order_id)
+    assert book.check(order(), NOW).approved
+
+
+def test_strategy_with_its_max_open_orders_is_denied_more() -> None:
+    book = make_book(max_open_orders_per_strategy=2)
+    first = order()
+    submit(book, first)
+    submit(book, order())
+    message = denied(book.check(order(), NOW), DenialCode.MAX_OPEN_ORDERS)
+    assert message == "strategy s1 has 2 orders open already"
+    assert book.check(order(strategy_id=S2), NOW).approved
+    fill(book, first, "1")  # filled: no longer open
+    assert book.check(order(), NOW).approved
+
+
+def test_orders_learned_from_execution_count_as_open() -> None:
+    book = make_book(max_open_orders=1)
+    book.learn_open(order(), D("0.5"))
+    denied(book.check(order(), NOW), DenialCode.MAX_OPEN_ORDERS)
+
+
+# -- rates ----------------------------------------------------------------------------------
+
+
+def test_strategy_submitting_faster_than_its_rate_is_denied() -> None:
+    book = make_book(max_submits_per_second_strategy=2)
+    submit(book, order(), NOW)
+    submit(book, order(), NOW + SECOND // 2)
+    message = denied(book.check(order(), NOW + SECOND - 1), DenialCode.SUBMIT_RATE)
+    assert message == "strategy s1 sent 2 orders in the last second already"
+    assert book.check(order(strategy_id=S2), NOW + SECOND - 1).approved
+    assert book.check(order(), NOW + SECOND).approved  # the first is a second old
+
+
+def test_account_submitting_faster_than_its_rate_is_denied() -> None:
+    book = make_book(max_submits_per_second_account=3)
+    for strategy in (S1, S2, S1):
+        assert submit(book, order(strategy_id=strategy)).approved
+    message = denied(book.check(order(strategy_id=S2), NOW + 1), DenialCode.SUBMIT_RATE)
+    assert message == "account BINANCE-001 sent 3 orders in the last second already"
+
+
+def test_denied_orders_do_not_count_towards_the_rate() -> None:
+    book = make_book(max_submits_per_second_strategy=1, max_order_quantity=1)
+    denied(submit(book, order(qty="2")), DenialCode.MAX_ORDER_QUANTITY)
+    assert submit(book, order()).approved
+
+
+def test_recent_submits_are_forgotten_while_the_rate_limits_are_off() -> None:
+    book = make_book()
+    for i in range(10):
+        book.approved(order(), NOW + i * SECOND)
+    assert book.rate("submit", S1, NOW + 9 * SECOND) == 1
+    assert all(len(stamps) == 1 for stamps in book._stamps.values())
