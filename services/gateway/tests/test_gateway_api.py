@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
-from faststream.nats import NatsBroker
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 
@@ -27,6 +25,7 @@ from foxtrot.common.messages.v1 import (
     QueryFailed,
     SubmitOrder,
 )
+from foxtrot.common.testkit.broker import StandInBroker
 from foxtrot.core.enums import OrderSide, OrderType
 from foxtrot.gateway.api.schemas import OrderRequest
 from foxtrot.gateway.app import create_app
@@ -57,58 +56,12 @@ ORDER_VIEW: dict[str, object] = {
 }
 
 
-@dataclass(frozen=True)
-class Reply:
-    """What FastStream's request returns, as far as the gateway reads it."""
-
-    body: bytes
-
-
-@dataclass(frozen=True)
-class Published:
-    message: bytes
-    subject: str
-    headers: dict[str, str] | None
-    stream: str | None
-
-
-@dataclass
-class FakeBroker:
-    """Stands in for NatsBroker: records publishes, answers requests as told."""
-
-    reply: bytes | Exception = b""
-    by_subject: dict[str, bytes] = field(default_factory=dict)
-    published: list[Published] = field(default_factory=list)
-    requests: list[tuple[bytes, str, float]] = field(default_factory=list)
-
-    async def publish(
-        self,
-        message: bytes,
-        subject: str,
-        *,
-        headers: dict[str, str] | None = None,
-        stream: str | None = None,
-    ) -> None:
-        self.published.append(Published(message, subject, headers, stream))
-
-    async def request(self, message: bytes, subject: str, *, timeout: float) -> Reply:
-        self.requests.append((message, subject, timeout))
-        if subject in self.by_subject:
-            return Reply(self.by_subject[subject])
-        if isinstance(self.reply, Exception):
-            raise self.reply
-        return Reply(self.reply)
-
-    def as_nats(self) -> NatsBroker:
-        return cast(NatsBroker, self)
-
-
 def order_request(**fields: object) -> OrderRequest:
     base: dict[str, object] = {"instrument_id": "BTC-PERP.FTX", "side": "BUY", "quantity": "0.01"}
     return OrderRequest.model_validate({**base, **fields})
 
 
-async def ask_orders(broker: FakeBroker) -> OrdersReply:
+async def ask_orders(broker: StandInBroker) -> OrdersReply:
     return await ask(
         broker.as_nats(),
         "execution",
@@ -129,7 +82,7 @@ async def ask_orders(broker: FakeBroker) -> OrdersReply:
 )
 async def test_unanswered_query_is_503_naming_the_subject(error: Exception) -> None:
     with pytest.raises(HTTPException) as caught:
-        await ask_orders(FakeBroker(reply=error))
+        await ask_orders(StandInBroker(reply=error))
 
     assert caught.value.status_code == 503
     assert "qry.v1.exec.orders" in str(caught.value.detail)
@@ -139,7 +92,7 @@ async def test_unanswered_query_is_503_naming_the_subject(error: Exception) -> N
 async def test_query_failed_reply_is_502_with_its_error() -> None:
     body = QueryFailed(error="query failed: database unreachable").model_dump_json().encode()
     with pytest.raises(HTTPException) as caught:
-        await ask_orders(FakeBroker(reply=body))
+        await ask_orders(StandInBroker(reply=body))
 
     assert caught.value.status_code == 502
     assert caught.value.detail == "query failed: database unreachable"
@@ -152,7 +105,7 @@ async def test_query_failed_reply_is_502_with_its_error() -> None:
 )
 async def test_unreadable_reply_is_502(body: bytes) -> None:
     with pytest.raises(HTTPException) as caught:
-        await ask_orders(FakeBroker(reply=body))
+        await ask_orders(StandInBroker(reply=body))
 
     assert caught.value.status_code == 502
     assert caught.value.detail == f"execution: unreadable reply on {subjects.QRY_EXEC_ORDERS}"
@@ -160,7 +113,7 @@ async def test_unreadable_reply_is_502(body: bytes) -> None:
 
 async def test_valid_reply_is_parsed() -> None:
     body = json.dumps({"type": "OrdersReply", "orders": [ORDER_VIEW]}).encode()
-    broker = FakeBroker(reply=body)
+    broker = StandInBroker(reply=body)
 
     reply = await ask_orders(broker)
 
@@ -171,7 +124,7 @@ async def test_valid_reply_is_parsed() -> None:
 
 
 async def test_query_is_sent_as_json_on_the_subject_with_the_timeout() -> None:
-    broker = FakeBroker(reply=b'{"type": "PositionsReply", "positions": []}')
+    broker = StandInBroker(reply=b'{"type": "PositionsReply", "positions": []}')
     query = OrdersQuery(strategy_id="sma-cross-1", limit=5)
 
     reply = await ask(
@@ -194,7 +147,7 @@ async def test_query_is_sent_as_json_on_the_subject_with_the_timeout() -> None:
 
 
 async def test_manual_order_is_published_to_risk_with_its_message_id_for_dedup() -> None:
-    broker = FakeBroker()
+    broker = StandInBroker()
     command = await submit_order(broker.as_nats(), order_request(client_order_id="M-42"), "SIM-9")
 
     (sent,) = broker.published
@@ -210,7 +163,7 @@ async def test_manual_order_is_published_to_risk_with_its_message_id_for_dedup()
 
 
 async def test_manual_order_without_client_order_id_gets_a_generated_one() -> None:
-    broker = FakeBroker()
+    broker = StandInBroker()
     first = await submit_order(broker.as_nats(), order_request(), "SIM-001")
     second = await submit_order(broker.as_nats(), order_request(), "SIM-001")
 
@@ -221,13 +174,13 @@ async def test_manual_order_without_client_order_id_gets_a_generated_one() -> No
 
 async def test_account_in_the_request_overrides_the_default() -> None:
     command = await submit_order(
-        FakeBroker().as_nats(), order_request(account_id="SIM-777"), "SIM-001"
+        StandInBroker().as_nats(), order_request(account_id="SIM-777"), "SIM-001"
     )
     assert command.account_id == "SIM-777"
 
 
 async def test_limit_order_without_price_is_422_with_a_json_detail_naming_the_price() -> None:
-    broker = FakeBroker()
+    broker = StandInBroker()
     with pytest.raises(HTTPException) as caught:
         await submit_order(broker.as_nats(), order_request(order_type="LIMIT"), "SIM-001")
 
@@ -238,7 +191,7 @@ async def test_limit_order_without_price_is_422_with_a_json_detail_naming_the_pr
 
 
 async def test_limit_order_with_price_carries_it_to_risk() -> None:
-    broker = FakeBroker()
+    broker = StandInBroker()
     command = await submit_order(
         broker.as_nats(), order_request(order_type="LIMIT", price="46000.5"), "SIM-001"
     )
@@ -263,24 +216,12 @@ def app() -> FastAPI:
     return api
 
 
-@pytest.fixture
-def broker(app: FastAPI) -> FakeBroker:
-    fake = FakeBroker()
-    app.state.broker = fake
-    return fake
-
-
-@pytest.fixture
-def client(app: FastAPI, broker: FakeBroker) -> TestClient:
-    return TestClient(app)  # not entered, so startup (NATS) never runs
-
-
 def errors_at(response: httpx.Response, field_name: str) -> list[dict[str, Any]]:
     return [e for e in response.json()["detail"] if e["loc"][-1] == field_name]
 
 
 def test_http_order_with_a_float_quantity_is_422_naming_quantity(
-    client: TestClient, broker: FakeBroker
+    client: TestClient, broker: StandInBroker
 ) -> None:
     response = client.post(
         "/v1/orders", json={"instrument_id": "BTC-PERP.FTX", "side": "BUY", "quantity": 0.01}
@@ -293,7 +234,7 @@ def test_http_order_with_a_float_quantity_is_422_naming_quantity(
     assert broker.published == []
 
 
-def test_http_order_with_an_unknown_field_is_422(client: TestClient, broker: FakeBroker) -> None:
+def test_http_order_with_an_unknown_field_is_422(client: TestClient, broker: StandInBroker) -> None:
     response = client.post(
         "/v1/orders",
         json={"instrument_id": "BTC-PERP.FTX", "side": "BUY", "quantity": "0.01", "qty": "1"},
@@ -305,7 +246,7 @@ def test_http_order_with_an_unknown_field_is_422(client: TestClient, broker: Fak
     assert broker.published == []
 
 
-def test_http_limit_order_without_price_is_422(client: TestClient, broker: FakeBroker) -> None:
+def test_http_limit_order_without_price_is_422(client: TestClient, broker: StandInBroker) -> None:
     response = client.post(
         "/v1/orders",
         json={
@@ -321,7 +262,9 @@ def test_http_limit_order_without_price_is_422(client: TestClient, broker: FakeB
     assert broker.published == []
 
 
-def test_http_valid_order_is_202_and_handed_to_risk(client: TestClient, broker: FakeBroker) -> None:
+def test_http_valid_order_is_202_and_handed_to_risk(
+    client: TestClient, broker: StandInBroker
+) -> None:
     response = client.post(
         "/v1/orders", json={"instrument_id": "BTC-PERP.FTX", "side": "SELL", "quantity": "0.5"}
     )
@@ -340,7 +283,7 @@ def test_http_valid_order_is_202_and_handed_to_risk(client: TestClient, broker: 
 
 
 def test_http_order_list_is_503_when_execution_does_not_answer(
-    client: TestClient, broker: FakeBroker
+    client: TestClient, broker: StandInBroker
 ) -> None:
     broker.reply = NatsTimeoutError()
 
@@ -352,7 +295,9 @@ def test_http_order_list_is_503_when_execution_does_not_answer(
     assert timeout == 0.5  # the app's configured query timeout
 
 
-def test_http_order_list_returns_executions_orders(client: TestClient, broker: FakeBroker) -> None:
+def test_http_order_list_returns_executions_orders(
+    client: TestClient, broker: StandInBroker
+) -> None:
     broker.reply = json.dumps({"type": "OrdersReply", "orders": [ORDER_VIEW]}).encode()
 
     response = client.get("/v1/orders", params={"strategy_id": "manual", "limit": 5})
@@ -392,7 +337,9 @@ def position(strategy: str, quantity: str, realized: str, unrealized: str | None
     }
 
 
-def test_http_account_shows_balances_per_currency(client: TestClient, broker: FakeBroker) -> None:
+def test_http_account_shows_balances_per_currency(
+    client: TestClient, broker: StandInBroker
+) -> None:
     broker.reply = json.dumps({"type": "AccountsReply", "accounts": [ACCOUNT]}).encode()
 
     response = client.get("/v1/accounts/SIM-1")
@@ -404,7 +351,7 @@ def test_http_account_shows_balances_per_currency(client: TestClient, broker: Fa
     assert AccountsQuery.model_validate_json(message) == AccountsQuery(account_id="SIM-1")
 
 
-def test_http_unknown_account_is_404_naming_it(client: TestClient, broker: FakeBroker) -> None:
+def test_http_unknown_account_is_404_naming_it(client: TestClient, broker: StandInBroker) -> None:
     broker.reply = b'{"type": "AccountsReply", "accounts": []}'
 
     response = client.get("/v1/accounts/NOPE")
@@ -414,7 +361,7 @@ def test_http_unknown_account_is_404_naming_it(client: TestClient, broker: FakeB
 
 
 def test_http_portfolio_sums_pnl_per_strategy_and_counts_unmarked_positions(
-    client: TestClient, broker: FakeBroker
+    client: TestClient, broker: StandInBroker
 ) -> None:
     positions = [
         position("a", "2", "10", "4.5"),
@@ -464,7 +411,7 @@ def working(**changes: Any) -> bytes:
 
 
 def test_http_modify_goes_to_risk_with_the_orders_strategy_and_instrument(
-    client: TestClient, broker: FakeBroker
+    client: TestClient, broker: StandInBroker
 ) -> None:
     broker.reply = working()
 
@@ -486,7 +433,7 @@ def test_http_modify_goes_to_risk_with_the_orders_strategy_and_instrument(
     assert (command.price, command.quantity) == (Decimal(45100), None)
 
 
-def test_http_modify_without_a_change_is_422(client: TestClient, broker: FakeBroker) -> None:
+def test_http_modify_without_a_change_is_422(client: TestClient, broker: StandInBroker) -> None:
     response = client.patch("/v1/orders/M-1", json={})
 
     assert response.status_code == 422
@@ -494,7 +441,7 @@ def test_http_modify_without_a_change_is_422(client: TestClient, broker: FakeBro
     assert broker.published == []
 
 
-def test_http_modify_of_an_unknown_order_is_404(client: TestClient, broker: FakeBroker) -> None:
+def test_http_modify_of_an_unknown_order_is_404(client: TestClient, broker: StandInBroker) -> None:
     broker.reply = b'{"type": "OrdersReply", "orders": []}'
 
     response = client.patch("/v1/orders/NOPE", json={"quantity": "1"})
@@ -504,7 +451,7 @@ def test_http_modify_of_an_unknown_order_is_404(client: TestClient, broker: Fake
     assert broker.published == []
 
 
-def test_http_cancel_of_a_filled_order_is_409(client: TestClient, broker: FakeBroker) -> None:
+def test_http_cancel_of_a_filled_order_is_409(client: TestClient, broker: StandInBroker) -> None:
     broker.reply = working(status="FILLED")
 
     response = client.delete("/v1/orders/M-1")
@@ -514,7 +461,7 @@ def test_http_cancel_of_a_filled_order_is_409(client: TestClient, broker: FakeBr
     assert broker.published == []
 
 
-def test_http_cancel_goes_to_execution(client: TestClient, broker: FakeBroker) -> None:
+def test_http_cancel_goes_to_execution(client: TestClient, broker: StandInBroker) -> None:
     broker.reply = working()
 
     response = client.delete("/v1/orders/M-1")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from foxtrot.common.messages.v1 import InstrumentsQuery
+from foxtrot.common.testkit.broker import StandInBroker
 from foxtrot.gateway.app import create_app
 from foxtrot.gateway.config import GatewaySettings
 
@@ -31,25 +31,6 @@ BTCUSDT: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class Reply:
-    body: bytes
-
-
-@dataclass
-class AnsweringBroker:
-    """Stands in for NatsBroker's request: records the query, answers as told."""
-
-    reply: bytes | Exception = b""
-    requests: list[tuple[bytes, str, float]] = field(default_factory=list)
-
-    async def request(self, message: bytes, subject: str, *, timeout: float) -> Reply:
-        self.requests.append((message, subject, timeout))
-        if isinstance(self.reply, Exception):
-            raise self.reply
-        return Reply(self.reply)
-
-
 @pytest.fixture(scope="module")
 def app() -> FastAPI:
     root = logging.getLogger()
@@ -59,20 +40,8 @@ def app() -> FastAPI:
     return api
 
 
-@pytest.fixture
-def broker(app: FastAPI) -> AnsweringBroker:
-    fake = AnsweringBroker()
-    app.state.broker = fake
-    return fake
-
-
-@pytest.fixture
-def client(app: FastAPI, broker: AnsweringBroker) -> TestClient:
-    return TestClient(app)  # not entered, so the lifespan (NATS) never runs
-
-
 def test_instruments_are_asked_of_market_data_with_the_filters(
-    client: TestClient, broker: AnsweringBroker
+    client: TestClient, broker: StandInBroker
 ) -> None:
     broker.reply = json.dumps(
         {"type": "InstrumentsReply", "instruments": [BTCUSDT], "next_after": None}
@@ -90,7 +59,7 @@ def test_instruments_are_asked_of_market_data_with_the_filters(
     )
 
 
-def test_one_instrument_is_asked_for_by_its_id(client: TestClient, broker: AnsweringBroker) -> None:
+def test_one_instrument_is_asked_for_by_its_id(client: TestClient, broker: StandInBroker) -> None:
     broker.reply = json.dumps({"type": "InstrumentsReply", "instruments": [BTCUSDT]}).encode()
 
     response = client.get("/v1/instruments", params={"instrument_id": "BTCUSDT.BINANCE"})
@@ -101,7 +70,7 @@ def test_one_instrument_is_asked_for_by_its_id(client: TestClient, broker: Answe
 
 
 def test_an_instrument_id_without_a_venue_is_422_naming_it(
-    client: TestClient, broker: AnsweringBroker
+    client: TestClient, broker: StandInBroker
 ) -> None:
     response = client.get("/v1/instruments", params={"instrument_id": "BTCUSDT"})
 
@@ -111,7 +80,7 @@ def test_an_instrument_id_without_a_venue_is_422_naming_it(
 
 
 def test_instruments_are_503_when_market_data_does_not_answer(
-    client: TestClient, broker: AnsweringBroker
+    client: TestClient, broker: StandInBroker
 ) -> None:
     broker.reply = NatsTimeoutError()
 
@@ -121,7 +90,7 @@ def test_instruments_are_503_when_market_data_does_not_answer(
     assert "qry.v1.md.instruments" in response.json()["detail"]
 
 
-def test_a_failed_query_is_502_with_its_error(client: TestClient, broker: AnsweringBroker) -> None:
+def test_a_failed_query_is_502_with_its_error(client: TestClient, broker: StandInBroker) -> None:
     broker.reply = b'{"type": "QueryFailed", "error": "query failed: boom"}'
 
     response = client.get("/v1/instruments")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -24,6 +23,7 @@ from foxtrot.common.messages.v1 import (
     SetTradingState,
     TradingStatesQuery,
 )
+from foxtrot.common.testkit.broker import StandInBroker
 from foxtrot.core.enums import RiskScope, TradingState
 from foxtrot.gateway.app import create_app
 from foxtrot.gateway.config import GatewaySettings
@@ -107,53 +107,6 @@ QUERIES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-@dataclass(frozen=True)
-class Reply:
-    body: bytes
-
-
-@dataclass(frozen=True)
-class Published:
-    message: bytes
-    subject: str
-    headers: dict[str, str] | None
-    stream: str | None
-
-
-@dataclass
-class FakeBroker:
-    """Stands in for NatsBroker: records publishes and queries; answers each subject as told
-    and any other with no responders, as NATS does when risk is down."""
-
-    replies: dict[str, bytes] = field(default_factory=dict)
-    published: list[Published] = field(default_factory=list)
-    requests: list[tuple[bytes, str, float]] = field(default_factory=list)
-
-    async def publish(
-        self,
-        message: bytes,
-        subject: str,
-        *,
-        headers: dict[str, str] | None = None,
-        stream: str | None = None,
-    ) -> None:
-        self.published.append(Published(message, subject, headers, stream))
-
-    async def request(self, message: bytes, subject: str, *, timeout: float) -> Reply:
-        self.requests.append((message, subject, timeout))
-        if subject not in self.replies:
-            raise NoRespondersError
-        return Reply(self.replies[subject])
-
-    def answer(self, path: str) -> None:
-        subject, reply = QUERIES[path]
-        self.replies[subject] = json.dumps(reply).encode()
-
-    def asked(self, query_type: type[BaseModel]) -> Any:
-        ((message, _, _),) = self.requests
-        return query_type.model_validate_json(message)
-
-
 @pytest.fixture(scope="module")
 def app() -> FastAPI:
     root = logging.getLogger()
@@ -164,15 +117,22 @@ def app() -> FastAPI:
 
 
 @pytest.fixture
-def broker(app: FastAPI) -> FakeBroker:
-    fake = FakeBroker()
-    app.state.broker = fake
-    return fake
+def broker(broker: StandInBroker) -> StandInBroker:
+    """A subject nobody was told to answer has no responders, as when risk is down."""
+    broker.reply = NoRespondersError()
+    return broker
 
 
-@pytest.fixture
-def client(app: FastAPI, broker: FakeBroker) -> TestClient:
-    return TestClient(app)  # not entered, so the lifespan (NATS) never runs
+def answer(broker: StandInBroker, path: str) -> None:
+    """Risk's answer to the query behind ``path``."""
+    subject, reply = QUERIES[path]
+    broker.by_subject[subject] = json.dumps(reply).encode()
+
+
+def asked(broker: StandInBroker, query_type: type[BaseModel]) -> Any:
+    """The one query the broker was asked."""
+    ((message, _, _),) = broker.requests
+    return query_type.model_validate_json(message)
 
 
 def error_locs(response: httpx.Response) -> list[list[str]]:
@@ -183,7 +143,7 @@ def error_locs(response: httpx.Response) -> list[list[str]]:
 
 
 def test_trading_state_change_is_sent_to_risk_with_the_operator(
-    client: TestClient, broker: FakeBroker
+    client: TestClient, broker: StandInBroker
 ) -> None:
     response = client.post("/v1/risk/trading-state", json=HALT, headers=OPERATOR)
 
@@ -212,7 +172,7 @@ def test_trading_state_change_is_sent_to_risk_with_the_operator(
 @pytest.mark.parametrize("headers", [{}, {"X-Foxtrot-Operator": "  "}], ids=["missing", "blank"])
 def test_a_change_without_an_operator_is_422_naming_the_header(
     client: TestClient,
-    broker: FakeBroker,
+    broker: StandInBroker,
     method: str,
     path: str,
     body: dict[str, Any],
@@ -237,7 +197,7 @@ def test_a_change_without_an_operator_is_422_naming_the_header(
     ids=["state", "scope", "key", "empty-reason", "requested-by-in-body"],
 )
 def test_a_bad_trading_state_field_is_422_naming_it(
-    client: TestClient, broker: FakeBroker, change: dict[str, str], bad: list[str]
+    client: TestClient, broker: StandInBroker, change: dict[str, str], bad: list[str]
 ) -> None:
     response = client.post("/v1/risk/trading-state", json={**HALT, **change}, headers=OPERATOR)
 
@@ -250,7 +210,7 @@ def test_a_bad_trading_state_field_is_422_naming_it(
 
 
 def test_limit_changes_are_sent_to_risk_with_the_operator_and_nulls_kept(
-    client: TestClient, broker: FakeBroker
+    client: TestClient, broker: StandInBroker
 ) -> None:
     response = client.patch("/v1/risk/limits", json=LIMITS, headers={"X-Foxtrot-Operator": "bob"})
 
@@ -279,7 +239,7 @@ def test_limit_changes_are_sent_to_risk_with_the_operator_and_nulls_kept(
     ids=["json-number", "nothing-to-change", "no-reason", "unknown-name", "negative", "no-rule"],
 )
 def test_a_bad_limits_change_is_422_naming_the_field(
-    client: TestClient, broker: FakeBroker, body: dict[str, Any], bad: list[str]
+    client: TestClient, broker: StandInBroker, body: dict[str, Any], bad: list[str]
 ) -> None:
     response = client.patch("/v1/risk/limits", json=body, headers=OPERATOR)
 
@@ -290,43 +250,45 @@ def test_a_bad_limits_change_is_422_naming_the_field(
         assert next(iter(body["changes"])) in response.text  # the bad limit is named
 
 
-def test_limits_in_force_are_returned_by_name(client: TestClient, broker: FakeBroker) -> None:
-    broker.answer("/v1/risk/limits")
+def test_limits_in_force_are_returned_by_name(client: TestClient, broker: StandInBroker) -> None:
+    answer(broker, "/v1/risk/limits")
 
     response = client.get("/v1/risk/limits")
 
     assert response.status_code == 200
     assert response.json() == {"max_position": "1", "daily_loss_limit": None}
-    assert broker.asked(LimitsQuery) == LimitsQuery()
+    assert asked(broker, LimitsQuery) == LimitsQuery()
 
 
-def test_limit_changes_are_asked_for_by_name(client: TestClient, broker: FakeBroker) -> None:
-    broker.answer("/v1/risk/limit-changes")
+def test_limit_changes_are_asked_for_by_name(client: TestClient, broker: StandInBroker) -> None:
+    answer(broker, "/v1/risk/limit-changes")
 
     response = client.get("/v1/risk/limit-changes", params={"name": "max_position", "limit": 5})
 
     assert response.status_code == 200
     assert response.json() == [CHANGE_VIEW]
-    assert broker.asked(LimitChangesQuery) == LimitChangesQuery(name="max_position", limit=5)
+    assert asked(broker, LimitChangesQuery) == LimitChangesQuery(name="max_position", limit=5)
 
 
 # --- what risk shows ------------------------------------------------------------------------
 
 
 def test_trading_states_are_the_scopes_that_are_not_active(
-    client: TestClient, broker: FakeBroker
+    client: TestClient, broker: StandInBroker
 ) -> None:
-    broker.answer("/v1/risk/trading-states")
+    answer(broker, "/v1/risk/trading-states")
 
     response = client.get("/v1/risk/trading-states")
 
     assert response.status_code == 200
     assert response.json() == [STATE_VIEW]
-    assert broker.asked(TradingStatesQuery) == TradingStatesQuery()
+    assert asked(broker, TradingStatesQuery) == TradingStatesQuery()
 
 
-def test_decisions_are_asked_for_with_every_filter(client: TestClient, broker: FakeBroker) -> None:
-    broker.answer("/v1/risk/decisions")
+def test_decisions_are_asked_for_with_every_filter(
+    client: TestClient, broker: StandInBroker
+) -> None:
+    answer(broker, "/v1/risk/decisions")
     params = {
         "client_order_id": "M-1",
         "strategy_id": "manual",
@@ -339,28 +301,28 @@ def test_decisions_are_asked_for_with_every_filter(client: TestClient, broker: F
 
     assert response.status_code == 200
     assert response.json() == [DECISION_VIEW]
-    assert broker.asked(DecisionsQuery) == DecisionsQuery(
+    assert asked(broker, DecisionsQuery) == DecisionsQuery(
         client_order_id="M-1", strategy_id="manual", denied_only=True, before_id=42, limit=10
     )
 
 
 def test_decisions_default_to_the_newest_hundred_of_every_kind(
-    client: TestClient, broker: FakeBroker
+    client: TestClient, broker: StandInBroker
 ) -> None:
-    broker.answer("/v1/risk/decisions")
+    answer(broker, "/v1/risk/decisions")
 
     assert client.get("/v1/risk/decisions").status_code == 200
-    assert broker.asked(DecisionsQuery) == DecisionsQuery()
+    assert asked(broker, DecisionsQuery) == DecisionsQuery()
 
 
-def test_status_is_risks_live_pnl_and_exposure(client: TestClient, broker: FakeBroker) -> None:
-    broker.answer("/v1/risk/status")
+def test_status_is_risks_live_pnl_and_exposure(client: TestClient, broker: StandInBroker) -> None:
+    answer(broker, "/v1/risk/status")
 
     response = client.get("/v1/risk/status")
 
     assert response.status_code == 200
     assert response.json() == QUERIES["/v1/risk/status"][1]
-    assert broker.asked(RiskStatusQuery) == RiskStatusQuery()
+    assert asked(broker, RiskStatusQuery) == RiskStatusQuery()
 
 
 @pytest.mark.parametrize(
@@ -373,7 +335,7 @@ def test_status_is_risks_live_pnl_and_exposure(client: TestClient, broker: FakeB
     ],
 )
 def test_a_bad_query_parameter_is_422_naming_it(
-    client: TestClient, broker: FakeBroker, path: str, params: dict[str, Any], bad: list[str]
+    client: TestClient, broker: StandInBroker, path: str, params: dict[str, Any], bad: list[str]
 ) -> None:
     response = client.get(path, params=params)
 
@@ -384,7 +346,7 @@ def test_a_bad_query_parameter_is_422_naming_it(
 
 @pytest.mark.parametrize("path", list(QUERIES))
 def test_a_query_is_503_naming_the_subject_when_risk_does_not_answer(
-    client: TestClient, broker: FakeBroker, path: str
+    client: TestClient, broker: StandInBroker, path: str
 ) -> None:
     response = client.get(path)
 
@@ -395,8 +357,10 @@ def test_a_query_is_503_naming_the_subject_when_risk_does_not_answer(
     assert (asked, timeout) == (subject, 0.5)
 
 
-def test_a_failed_risk_query_is_502_with_its_error(client: TestClient, broker: FakeBroker) -> None:
-    broker.replies["qry.v1.risk.decisions"] = b'{"type": "QueryFailed", "error": "db down"}'
+def test_a_failed_risk_query_is_502_with_its_error(
+    client: TestClient, broker: StandInBroker
+) -> None:
+    broker.by_subject["qry.v1.risk.decisions"] = b'{"type": "QueryFailed", "error": "db down"}'
 
     response = client.get("/v1/risk/decisions")
 
