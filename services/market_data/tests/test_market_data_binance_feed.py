@@ -368,10 +368,10 @@ DEPTH_UPDATE = DATA / "orderbook" / "binance_futures_BTCUSDT_depth_update_2022-1
 async def test_recorded_binance_data_comes_through_the_feed_unchanged(
     fake: FakeBinance, feed: BinanceFeed, recorder: Recorder
 ) -> None:
+    from foxtrot.common.market_files.books import read_binance_depth
+    from foxtrot.common.market_files.quotes import read_binance_quotes_parquet
+    from foxtrot.common.market_files.trades import read_binance_trades_parquet
     from foxtrot.market_data.adapters.binance.fake import book_levels
-    from foxtrot.market_data.adapters.readers.books import read_binance_depth
-    from foxtrot.market_data.adapters.readers.quotes import read_binance_quotes_parquet
-    from foxtrot.market_data.adapters.readers.trades import read_binance_trades_parquet
 
     trades = list(read_binance_trades_parquet(TRADES, BTC))[:500]
     quotes = list(read_binance_quotes_parquet(QUOTES, BTC))[:200]

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from foxtrot.core.data import Bar
-from foxtrot.core.enums import AggressorSide
-from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.files import (
+from foxtrot.common.market_files.formats import (
     bar_interval_ns,
     detect_format,
     read_bars_csv,
     read_tardis_trades,
 )
+from foxtrot.core.data import Bar
+from foxtrot.core.enums import AggressorSide
+from foxtrot.core.identifiers import InstrumentId
 from foxtrot.market_data.adapters.synthetic import synthetic_bars
 
 # The repo is <root>/main and the shared data sits beside it in <root>/shared.

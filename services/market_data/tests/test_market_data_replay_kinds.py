@@ -11,6 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from foxtrot.common.market_files.books import read_bybit_book
+from foxtrot.common.market_files.quotes import (
+    read_binance_quotes_parquet,
+    read_truefx_quotes,
+)
 from foxtrot.common.messages.v1 import Bar, OrderBookDeltas, QuoteTick
 from foxtrot.common.streams import MARKET_DATA
 from foxtrot.common.testkit.recording import RecordingPublisher
@@ -18,11 +23,6 @@ from foxtrot.core import data as core
 from foxtrot.core.aggregation import EmptyBarPolicy
 from foxtrot.core.book import OrderBook
 from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.readers.books import read_bybit_book
-from foxtrot.market_data.adapters.readers.quotes import (
-    read_binance_quotes_parquet,
-    read_truefx_quotes,
-)
 from foxtrot.market_data.bars import BarBuilder, parse_specs
 from foxtrot.market_data.outbox import Record
 from foxtrot.market_data.service import Replayer

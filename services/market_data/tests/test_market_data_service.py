@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from foxtrot.common.market_files.formats import read_tardis_trades
 from foxtrot.common.messages.v1 import Bar, TradeBatch, TradeTick
 from foxtrot.common.streams import MARKET_DATA
 from foxtrot.common.testkit.recording import RecordingPublisher
 from foxtrot.core import data as core
 from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.files import read_tardis_trades
 from foxtrot.market_data.adapters.synthetic import synthetic_bars
 from foxtrot.market_data.outbox import TickSubjects
 from foxtrot.market_data.service import Replayer

@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from foxtrot.common.market_files.formats import FileFormat
+from foxtrot.common.market_files.parsing import parse_time_ns
 from foxtrot.common.settings import ServiceSettings
 from foxtrot.core.aggregation import EmptyBarPolicy
-from foxtrot.market_data.adapters.files import FileFormat
-from foxtrot.market_data.adapters.readers.parsing import parse_time_ns
 from foxtrot.market_data.bars import BarClock, parse_specs
 
 __all__ = ["MarketDataSettings"]

@@ -9,11 +9,11 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from foxtrot.common.market_files.formats import detect_format, read_records
 from foxtrot.common.publishing import Publisher, now_ns
 from foxtrot.common.streams import MARKET_DATA
 from foxtrot.core import data as core
 from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.files import detect_format, read_records
 from foxtrot.market_data.adapters.synthetic import synthetic_bars
 from foxtrot.market_data.bars import BarBuilder
 from foxtrot.market_data.config import MarketDataSettings

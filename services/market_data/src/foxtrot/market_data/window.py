@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from foxtrot.common.market_files.formats import MarketRecord
 from foxtrot.core.book import BookSequenceGap, OrderBook, OrderBookDeltas
 from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.files import MarketRecord
 
 __all__ = ["within"]
 

@@ -6,9 +6,9 @@ import random
 from collections.abc import Iterator
 from decimal import Decimal
 
+from foxtrot.common.market_files.formats import bar_interval_ns
 from foxtrot.core.data import Bar
 from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.files import bar_interval_ns
 
 __all__ = ["synthetic_bars"]
 

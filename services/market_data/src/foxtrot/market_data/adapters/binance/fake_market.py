@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from foxtrot.common.market_files.books import CLEAR, level_delta
 from foxtrot.core.book import BookAction, BookSide, OrderBook, OrderBookDelta, OrderBookDeltas
 from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.readers.books import CLEAR, level_delta
 
 __all__ = ["FakeMarket", "FakeSymbol", "Level", "book_levels", "exchange_info"]
 

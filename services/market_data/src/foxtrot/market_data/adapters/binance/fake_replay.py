@@ -21,12 +21,12 @@ import itertools
 from decimal import Decimal
 from pathlib import Path
 
+from foxtrot.common.market_files.quotes import read_binance_quotes_parquet
+from foxtrot.common.market_files.trades import read_binance_trades_parquet
 from foxtrot.core.data import QuoteTick, TradeTick
 from foxtrot.core.enums import AggressorSide
 from foxtrot.core.identifiers import InstrumentId
 from foxtrot.market_data.adapters.binance.fake import FakeBinance, Level
-from foxtrot.market_data.adapters.readers.quotes import read_binance_quotes_parquet
-from foxtrot.market_data.adapters.readers.trades import read_binance_trades_parquet
 
 __all__ = ["main", "replay"]
 

@@ -34,12 +34,12 @@ from enum import StrEnum
 from typing import Any
 
 from foxtrot.common.errors import MalformedMessage
+from foxtrot.common.market_files.books import CLEAR, level_delta
+from foxtrot.common.market_files.parsing import parse_decimal
 from foxtrot.core.book import BookAction, BookSide, OrderBookDelta, OrderBookDeltas
 from foxtrot.core.data import QuoteTick, TradeTick
 from foxtrot.core.enums import AggressorSide
 from foxtrot.core.identifiers import InstrumentId, TradeId
-from foxtrot.market_data.adapters.readers.books import CLEAR, level_delta
-from foxtrot.market_data.adapters.readers.parsing import parse_decimal
 
 __all__ = [
     "Channel",

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from foxtrot.common.market_files.parquet import parquet_rows
+from foxtrot.common.market_files.parsing import csv_rows, decimal_field, decimal_from_float
 from foxtrot.core.data import TradeTick
 from foxtrot.core.enums import AggressorSide
 from foxtrot.core.identifiers import InstrumentId, TradeId
-from foxtrot.market_data.adapters.readers.parquet import parquet_rows
-from foxtrot.market_data.adapters.readers.parsing import csv_rows, decimal_field, decimal_from_float
 
 __all__ = ["BINANCE_TRADE_COLUMNS", "read_binance_trades_parquet", "read_tardis_trades"]
 

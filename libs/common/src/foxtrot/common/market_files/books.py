@@ -28,14 +28,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from foxtrot.core.book import BookAction, BookSide, OrderBookDelta, OrderBookDeltas
-from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.readers.parsing import (
+from foxtrot.common.market_files.parsing import (
     csv_rows,
     decimal_field,
     open_text,
     parse_decimal,
 )
+from foxtrot.core.book import BookAction, BookSide, OrderBookDelta, OrderBookDeltas
+from foxtrot.core.identifiers import InstrumentId
 
 __all__ = ["BINANCE_DEPTH_HEADER", "read_binance_depth", "read_bybit_book"]
 

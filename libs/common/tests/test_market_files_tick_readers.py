@@ -12,21 +12,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from foxtrot.core.data import QuoteTick, TradeTick
-from foxtrot.core.enums import AggressorSide
-from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.files import read_bars_csv
-from foxtrot.market_data.adapters.readers.parsing import (
+from foxtrot.common.market_files.formats import read_bars_csv
+from foxtrot.common.market_files.parsing import (
     decimal_from_float,
     parse_iso_ns,
     parse_time_ns,
 )
-from foxtrot.market_data.adapters.readers.quotes import (
+from foxtrot.common.market_files.quotes import (
     read_binance_quotes_parquet,
     read_histdata_quotes,
     read_truefx_quotes,
 )
-from foxtrot.market_data.adapters.readers.trades import read_binance_trades_parquet
+from foxtrot.common.market_files.trades import read_binance_trades_parquet
+from foxtrot.core.data import QuoteTick, TradeTick
+from foxtrot.core.enums import AggressorSide
+from foxtrot.core.identifiers import InstrumentId
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 BINANCE_TRADES = DATA / "trades" / "binance_spot_BTCUSDT_trades_2021-01-08.parquet"

@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from foxtrot.core.data import Bar
-from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.readers.parsing import (
+from foxtrot.common.market_files.parsing import (
     check_width,
     decimal_field,
     open_text,
     parse_iso_ns,
 )
+from foxtrot.core.data import Bar
+from foxtrot.core.identifiers import InstrumentId
 
 __all__ = ["bar_interval_ns", "read_bars_csv"]
 

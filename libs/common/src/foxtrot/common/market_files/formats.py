@@ -26,32 +26,32 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, Literal, get_args
 
-from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.readers.bars import bar_interval_ns, read_bars_csv
-from foxtrot.market_data.adapters.readers.books import (
+from foxtrot.common.market_files.bars import bar_interval_ns, read_bars_csv
+from foxtrot.common.market_files.books import (
     BINANCE_DEPTH_HEADER,
     read_binance_depth,
     read_bybit_book,
 )
-from foxtrot.market_data.adapters.readers.generic import (
+from foxtrot.common.market_files.generic import (
     MarketRecord,
     generic_kind,
     read_generic_csv,
 )
-from foxtrot.market_data.adapters.readers.parquet import parquet_columns
-from foxtrot.market_data.adapters.readers.parsing import open_text
-from foxtrot.market_data.adapters.readers.quotes import (
+from foxtrot.common.market_files.parquet import parquet_columns
+from foxtrot.common.market_files.parsing import open_text
+from foxtrot.common.market_files.quotes import (
     BINANCE_QUOTE_COLUMNS,
     HISTDATA_LINE,
     read_binance_quotes_parquet,
     read_histdata_quotes,
     read_truefx_quotes,
 )
-from foxtrot.market_data.adapters.readers.trades import (
+from foxtrot.common.market_files.trades import (
     BINANCE_TRADE_COLUMNS,
     read_binance_trades_parquet,
     read_tardis_trades,
 )
+from foxtrot.core.identifiers import InstrumentId
 
 __all__ = [
     "FORMATS",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from foxtrot.common.market_files.books import read_binance_depth, read_bybit_book
 from foxtrot.core.book import (
     BookAction,
     BookLevel,
@@ -17,7 +18,6 @@ from foxtrot.core.book import (
     OrderBookDeltas,
 )
 from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.readers.books import read_binance_depth, read_bybit_book
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "orderbook"
 BYBIT = DATA / "bybit_linear_XRPUSDT_ob500_2024-12-01.jsonl"

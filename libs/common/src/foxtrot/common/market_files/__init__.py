@@ -2,5 +2,5 @@
 
 Each reader is a generator of domain records (``foxtrot.core``) that opens its file, parses
 it row by row and raises ``ValueError`` naming the file and line of anything it cannot read.
-:mod:`foxtrot.market_data.adapters.files` picks the reader for a file.
+:mod:`foxtrot.common.market_files.formats` picks the reader for a file.
 """

@@ -25,17 +25,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
-from foxtrot.core.bar_spec import BarSpec
-from foxtrot.core.book import BookAction, BookSide, OrderBookDelta, OrderBookDeltas
-from foxtrot.core.data import Bar, QuoteTick, TradeTick, ohlc_inconsistency
-from foxtrot.core.enums import AggressorSide
-from foxtrot.core.identifiers import InstrumentId, TradeId
-from foxtrot.market_data.adapters.readers.parsing import (
+from foxtrot.common.market_files.parsing import (
     csv_rows,
     decimal_field,
     open_text,
     parse_time_ns,
 )
+from foxtrot.core.bar_spec import BarSpec
+from foxtrot.core.book import BookAction, BookSide, OrderBookDelta, OrderBookDeltas
+from foxtrot.core.data import Bar, QuoteTick, TradeTick, ohlc_inconsistency
+from foxtrot.core.enums import AggressorSide
+from foxtrot.core.identifiers import InstrumentId, TradeId
 
 __all__ = [
     "GENERIC_COLUMNS",

@@ -23,10 +23,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from foxtrot.core.data import QuoteTick
-from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.readers.parquet import parquet_rows
-from foxtrot.market_data.adapters.readers.parsing import (
+from foxtrot.common.market_files.parquet import parquet_rows
+from foxtrot.common.market_files.parsing import (
     csv_rows,
     decimal_field,
     decimal_from_float,
@@ -35,6 +33,8 @@ from foxtrot.market_data.adapters.readers.parsing import (
     parse_iso_ns,
     utc_ns,
 )
+from foxtrot.core.data import QuoteTick
+from foxtrot.core.identifiers import InstrumentId
 
 __all__ = [
     "BINANCE_QUOTE_COLUMNS",

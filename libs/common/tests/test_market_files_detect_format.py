@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from foxtrot.common.market_files.formats import FORMATS, detect_format, read_records
 from foxtrot.core.identifiers import InstrumentId
-from foxtrot.market_data.adapters.files import FORMATS, detect_format, read_records
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 

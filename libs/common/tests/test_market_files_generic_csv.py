@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from foxtrot.common.market_files.formats import MarketRecord, detect_format, read_records
+from foxtrot.common.market_files.generic import read_generic_csv, write_generic_csv
 from foxtrot.core.book import BookAction, BookSide, OrderBook, OrderBookDelta, OrderBookDeltas
 from foxtrot.core.data import Bar, QuoteTick, TradeTick
 from foxtrot.core.enums import AggressorSide
 from foxtrot.core.identifiers import InstrumentId, TradeId
-from foxtrot.market_data.adapters.files import MarketRecord, detect_format, read_records
-from foxtrot.market_data.adapters.readers.generic import read_generic_csv, write_generic_csv
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT.parent / "shared" / "data"
