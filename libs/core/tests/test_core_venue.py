@@ -180,6 +180,18 @@ def test_market_order_against_bars_fills_at_the_next_bars_open_within_its_volume
     ]
 
 
+def test_data_stamped_before_an_order_arrived_does_not_trade_it() -> None:
+    # Live, the execution service may handle a bar only after an order sent on that bar's
+    # close: the bar is older than the order and must not fill it; the next bar does.
+    venue = SimulatedVenue("SIM")
+    venue.on_bar(bar("100", "105", "95", "101", ts=60))
+    venue.submit(order(qty="1"), ts=130)
+    assert fills(venue.on_bar(bar("102", "110", "90", "104", ts=120))) == []
+    assert fills(venue.on_bar(bar("103", "110", "90", "104", ts=180))) == [
+        (D(1), D(103), LiquiditySide.TAKER)
+    ]
+
+
 @pytest.mark.parametrize(
     ("side", "limit", "the_bar", "price"),
     [
@@ -460,6 +472,14 @@ def test_restored_order_works_again_with_its_fill_count_and_filled_quantity() ->
     [fill] = venue.on_trade(trade("99", size="10", ts=5))
     assert isinstance(fill, OrderFilled)
     assert (fill.last_qty, fill.trade_id) == (D(2), "SIM-o-1-2")
+
+
+def test_restored_order_is_not_traded_by_data_from_before_it_was_accepted() -> None:
+    venue = SimulatedVenue("SIM")
+    venue.restore(order(qty="1", price="100"), VenueOrderId("SIM-o-1"), ts_accepted=10)
+    assert venue.on_trade(trade("99", size="10", ts=9)) == []
+    [fill] = venue.on_trade(trade("99", size="10", ts=11))
+    assert isinstance(fill, OrderFilled)
 
 
 def test_duplicate_client_order_id_is_rejected() -> None:

@@ -59,13 +59,22 @@ class CashAccount:
         self.totals: dict[str, Decimal] = dict(totals or {})
         self.locked: dict[str, Decimal] = {}
         self._holds: dict[ClientOrderId, tuple[str, Decimal]] = {}
+        # The Balance last given per currency: given again while its amounts are the same
+        # objects, as the account is asked for its balances after nearly every order event.
+        self._given: dict[str, Balance] = {}
 
     def balances(self) -> list[Balance]:
         """Every currency the account holds or has locked, sorted by currency."""
-        currencies = sorted(set(self.totals) | set(self.locked))
-        return [
-            Balance(c, self.totals.get(c, _ZERO), self.locked.get(c, _ZERO)) for c in currencies
-        ]
+        totals, locked, given = self.totals, self.locked, self._given
+        out: list[Balance] = []
+        for currency in sorted(totals.keys() | locked.keys()):
+            total = totals.get(currency, _ZERO)
+            held = locked.get(currency, _ZERO)
+            balance = given.get(currency)
+            if balance is None or balance.total is not total or balance.locked is not held:
+                balance = given[currency] = Balance(currency, total, held)
+            out.append(balance)
+        return out
 
     def apply_fill(self, fill: OrderFilled, legs: Legs) -> dict[str, Decimal]:
         """Settle a fill into the account; returns the change per currency."""

@@ -142,10 +142,16 @@ class OrderEmulator:
 
     def on_trade(self, trade: TradeTick) -> list[OrderEvent | Release]:
         """Check triggers against a trade's price."""
+        if not self._held:  # nothing to trigger or expire: only remember the price
+            self._last[trade.instrument_id] = (trade.price, trade.price)
+            return []
         return self._on_prices(trade.instrument_id, [(trade.price, trade.price)], trade.ts_init)
 
     def on_bar(self, bar: Bar) -> list[OrderEvent | Release]:
         """Check triggers against a bar's prices, in the order the bar is assumed to take."""
+        if not self._held:  # nothing to trigger or expire: only remember the close
+            self._last[bar.instrument_id] = (bar.close, bar.close)
+            return []
         path = bar_path(bar.open, bar.high, bar.low, bar.close)
         return self._on_prices(bar.instrument_id, [(p, p) for p in path], bar.ts_init)
 

@@ -17,7 +17,7 @@ import dataclasses
 from collections import deque
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from foxtrot.core.book import OrderBook
 from foxtrot.core.contingencies import (
@@ -51,7 +51,11 @@ __all__ = ["EMULATED_PREFIX", "ExecutionEngine"]
 
 EMULATED_PREFIX = "EMULATED-"
 _Item = OrderEvent | Release | ContingentAction
+_ACTIONS = (ReleaseChild, ResizeLinked, CancelLinked)  # a tuple: isinstance is faster on it
 V = TypeVar("V", bound=Venue)
+_SUBMITTED: Final = OrderStatus.SUBMITTED
+_NO_LINKS: Final = ContingencyType.NONE
+_TERMINAL: Final = frozenset(s for s in OrderStatus if s.is_terminal)
 
 
 class ExecutionEngine(Generic[V]):
@@ -143,13 +147,19 @@ class ExecutionEngine(Generic[V]):
 
     def on_trade(self, trade: TradeTick) -> list[OrderEvent]:
         """Match against a trade, then check emulated triggers against it."""
-        items: list[_Item] = [*self.venue.on_trade(trade), *self.emulator.on_trade(trade)]
-        return self._run(items, trade.ts_init)
+        matched = self.venue.on_trade(trade)
+        triggered = self.emulator.on_trade(trade)
+        if not matched and not triggered and not self._ended:
+            return []  # what _run would give, without its set-up
+        return self._run([*matched, *triggered], trade.ts_init)
 
     def on_bar(self, bar: Bar) -> list[OrderEvent]:
         """Match against a bar, then check emulated triggers against it."""
-        items: list[_Item] = [*self.venue.on_bar(bar), *self.emulator.on_bar(bar)]
-        return self._run(items, bar.ts_init)
+        matched = self.venue.on_bar(bar)
+        triggered = self.emulator.on_bar(bar)
+        if not matched and not triggered and not self._ended:
+            return []  # what _run would give, without its set-up
+        return self._run([*matched, *triggered], bar.ts_init)
 
     def on_book(self, book: OrderBook, ts: int) -> list[OrderEvent]:
         """Match against the book, then check emulated triggers against its best prices."""
@@ -194,29 +204,32 @@ class ExecutionEngine(Generic[V]):
         ]
 
     def _run(self, first: Iterable[_Item], ts: int) -> list[OrderEvent]:
-        self._prune()
+        if self._ended:
+            self._prune()
+        orders = self.orders
         queue: deque[_Item] = deque(first)
         done: list[OrderEvent] = []
         while queue:
             item = queue.popleft()
-            if isinstance(item, ReleaseChild | ResizeLinked | CancelLinked):
+            if isinstance(item, _ACTIONS):
                 queue.extendleft(reversed(self._act(item, ts)))
                 continue
             if isinstance(item, Release):
                 queue.extend(self.venue.submit(item.spec, ts))
                 continue
-            order = self.orders.get(item.client_order_id)
+            order = orders.get(item.client_order_id)
             if order is None:
                 continue
-            if isinstance(item, OrderAccepted) and order.status is not OrderStatus.SUBMITTED:
+            if type(item) is OrderAccepted and order.status is not _SUBMITTED:
                 continue  # the venue acknowledging a released emulated order: nothing changes
             order.apply(item)
             done.append(item)
-            if order.status.is_terminal:
+            if order.status in _TERMINAL:
                 self._ended.append(order.client_order_id)
-            # What the links call for goes before anything else queued, and each action is
-            # judged again when its turn comes, on states that include all before it.
-            queue.extendleft(reversed(contingent_actions(item, self.orders)))
+            if order.spec.contingency_type is not _NO_LINKS:
+                # What the links call for goes before anything else queued, and each action
+                # is judged again when its turn comes, on states that include all before it.
+                queue.extendleft(reversed(contingent_actions(item, orders)))
         return done
 
     def _act(self, action: ContingentAction, ts: int) -> list[_Item]:
@@ -238,6 +251,10 @@ class ExecutionEngine(Generic[V]):
                 return [self.emulator.modify(order.client_order_id, ts, quantity=action.quantity)]
             if order.status is OrderStatus.INITIALIZED:
                 return [OrderUpdated(**fields, quantity=action.quantity)]
+            if order.status is OrderStatus.SUBMITTED:
+                # Still on its way to the venue: the resize follows it there and is answered
+                # after the venue has accepted it, so there is no pending state to enter.
+                return list(self.venue.modify(order.spec, ts, action.quantity, None))
             return [
                 OrderPendingUpdate(**fields),
                 *self.venue.modify(order.spec, ts, action.quantity, None),

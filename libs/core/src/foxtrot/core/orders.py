@@ -125,18 +125,26 @@ class Order:
     def apply(self, event: OrderEvent) -> None:
         """Move the order to the state the event leads to (see the module's table), or raise
         InvalidOrderTransition, changing nothing, if the event is not allowed."""
-        allowed = _ALLOWED_FROM[type(event)]
+        kind = type(event)
+        allowed = _ALLOWED_FROM[kind]
         if self.status not in allowed:
             raise InvalidOrderTransition(
-                f"order {self.client_order_id}: {type(event).__name__} is not allowed in state "
+                f"order {self.client_order_id}: {kind.__name__} is not allowed in state "
                 f"{self.status}; allowed in {sorted(allowed)}"
             )
-        if event.client_order_id != self.client_order_id:
+        if event.client_order_id != self.spec.client_order_id:
             raise InvalidOrderTransition(
                 f"event for order {event.client_order_id} applied to order {self.client_order_id}"
             )
-        if isinstance(event, OrderFilled):
-            self._fill(event)
+        # The commonest events first, told apart by their exact type (events are final).
+        if kind is OrderFilled:
+            self._fill(event)  # type: ignore[arg-type]
+        elif kind is OrderSubmitted:
+            self.status = _S.SUBMITTED
+            self.working_status = None
+        elif kind is OrderAccepted:
+            self.venue_order_id = event.venue_order_id  # type: ignore[union-attr]
+            self.status = _S.ACCEPTED
         elif isinstance(event, OrderUpdated):
             self._update(event)
         elif isinstance(event, OrderTriggered):
@@ -151,11 +159,8 @@ class Order:
             self._answered(_S.PENDING_UPDATE)
         elif isinstance(event, OrderCancelRejected):
             self._answered(_S.PENDING_CANCEL)
-        elif isinstance(event, OrderAccepted):
-            self.venue_order_id = event.venue_order_id
-            self.status = _S.ACCEPTED
         else:
-            self.status = _NEXT_STATUS[type(event)]
+            self.status = _NEXT_STATUS[kind]
             self.working_status = None
         self.events.append(event)
 

@@ -9,7 +9,8 @@ Fill rules (liquidity per kind of data is described in :mod:`foxtrot.core.fill_m
 
 1. **Latency.** A submit, modify or cancel sent at ``ts`` reaches the venue at
    ``ts + latency_ns``; everything before that (fills included) happens without it. The
-   venue acknowledges an order (OrderAccepted) when it arrives.
+   venue acknowledges an order (OrderAccepted) when it arrives. Data stamped before an order
+   arrived never trades it (live, a bar handled late cannot fill an order sent after it).
 2. **Arrival.** An order that arrives while standing liquidity (an L2 book or an L1 quote)
    is known trades against it at once, as taker, within its limit: level by level, one
    fill per level. With only trades or bars seen so far, a MARKET order, or a LIMIT priced
@@ -100,6 +101,9 @@ class _Working:
     expire_ns: int | None = None
     # True until the order has had its first chance to take liquidity after arriving.
     first_chance: bool = True
+    # When it reached the venue: data from before then cannot trade it (live, a bar the
+    # execution service handles late must not fill an order sent after that bar).
+    arrived_ns: int = 0
 
     @property
     def leaves(self) -> Decimal:
@@ -189,6 +193,11 @@ class SimulatedVenue:
 
     def submit(self, spec: OrderSpec, ts: int) -> list[OrderEvent]:
         """Send an order; returns what happened by ``ts`` (nothing yet under latency)."""
+        if self.latency_ns == 0 and not self._inflight:
+            # It arrives now and nothing is ahead of it: no need to queue it first.
+            self._seq += 1
+            events = self._expire(ts) if self._working else []
+            return events + self._arrive(spec, ts)
         return self._request(_Request(ts + self.latency_ns, self._next_seq(), "submit", spec))
 
     def modify(
@@ -210,9 +219,10 @@ class SimulatedVenue:
         fills: int = 0,
         ts_accepted: int = 0,
     ) -> None:
-        """Put back an order that was working before a restart."""
+        """Put back an order that was working before a restart. It arrived when it was
+        accepted, so data stamped before then does not trade it either."""
         self._working[spec.client_order_id] = _Working(
-            spec, venue_order_id, filled_qty, fills, spec.expiry(ts_accepted), False
+            spec, venue_order_id, filled_qty, fills, spec.expiry(ts_accepted), False, ts_accepted
         )
 
     def restore_position(self, instrument_id: InstrumentId, quantity: Decimal) -> None:
@@ -251,6 +261,9 @@ class SimulatedVenue:
     def on_trade(self, trade: TradeTick) -> list[OrderEvent]:
         """A trade passes: its size at its price, once."""
         price = trade.price
+        if not self._working and not self._inflight:
+            self._market(trade.instrument_id).last = price  # nothing can trade or arrive
+            return []
         liquidity = Liquidity(
             asks=[Level(price, trade.size)], bids=[Level(price, trade.size)], low=price, high=price
         )
@@ -258,6 +271,11 @@ class SimulatedVenue:
 
     def on_bar(self, bar: Bar) -> list[OrderEvent]:
         """A bar passes: its volume share at its open for takers, its range for limits."""
+        if not self._working and not self._inflight:
+            # Nothing can trade, arrive or expire: only the last price moves. Most records
+            # of a backtest come while nothing works, so this skips building the liquidity.
+            self._market(bar.instrument_id).last = bar.close
+            return []
         pool = bar.volume * self.fill_model.bar_volume_share
         liquidity = Liquidity(
             asks=[Level(bar.open, pool)],
@@ -286,7 +304,7 @@ class SimulatedVenue:
         if last is not None:
             market.last = last
         for w in list(self._working.values()):
-            if w.spec.instrument_id == instrument_id and w.leaves > 0:
+            if w.spec.instrument_id == instrument_id and w.leaves > 0 and ts >= w.arrived_ns:
                 events += self._chance(w, liquidity, ts)
         return events
 
@@ -413,24 +431,29 @@ class SimulatedVenue:
     # --- requests arriving --------------------------------------------------------------
 
     def _request(self, request: _Request) -> list[OrderEvent]:
+        if self.latency_ns == 0 and not self._inflight:
+            return self._arrive_one(request)  # what queueing it and arriving would do
         bisect.insort(self._inflight, request, key=lambda r: (r.arrival, r.seq))
         if self.latency_ns == 0:
             return self._arrive_until(request.arrival)
         return []
 
     def _arrive_until(self, ts: int) -> list[OrderEvent]:
-        """Requests that reach the venue by ``ts``, in order, each after the expiries due
-        by its arrival."""
+        """Requests that reach the venue by ``ts``, in order."""
         events: list[OrderEvent] = []
         while self._inflight and self._inflight[0].arrival <= ts:
-            request = self._inflight.pop(0)
-            events += self._expire(request.arrival)
-            if request.kind == "submit":
-                events += self._arrive(request.spec, request.arrival)
-            elif request.kind == "modify":
-                events += self._arrive_modify(request)
-            else:
-                events += self._arrive_cancel(request.spec, request.arrival)
+            events += self._arrive_one(self._inflight.pop(0))
+        return events
+
+    def _arrive_one(self, request: _Request) -> list[OrderEvent]:
+        """One request reaching the venue, after the expiries due by its arrival."""
+        events = self._expire(request.arrival) if self._working else []
+        if request.kind == "submit":
+            events += self._arrive(request.spec, request.arrival)
+        elif request.kind == "modify":
+            events += self._arrive_modify(request)
+        else:
+            events += self._arrive_cancel(request.spec, request.arrival)
         return events
 
     def _arrive(self, spec: OrderSpec, ts: int) -> list[OrderEvent]:
@@ -439,6 +462,7 @@ class SimulatedVenue:
             code, reason = refusal
             return [OrderRejected(**spec.event_fields(ts), reason_code=code, reason=reason)]
         w = _Working(spec, VenueOrderId(f"{self.name}-{spec.client_order_id}"))
+        w.arrived_ns = ts
         w.expire_ns = spec.expiry(ts)
         market = self._market(spec.instrument_id)
         w.first_chance = spec.time_in_force in (TimeInForce.IOC, TimeInForce.FOK) or (

@@ -3,7 +3,7 @@
 The live risk service and the backtester use exactly this code.
 """
 
-from foxtrot.core.risk.book import Decision, OpenOrder, RiskBook
+from foxtrot.core.risk.book import Decision, OpenOrder, RiskBook, list_denial
 from foxtrot.core.risk.limits import InstrumentLimits, InvalidLimit, RiskLimits
 from foxtrot.core.risk.monitor import Breach, LiveLimits, ScopePnl
 from foxtrot.core.risk.rules import (
@@ -33,4 +33,5 @@ __all__ = [
     "RiskBook",
     "RiskLimits",
     "ScopePnl",
+    "list_denial",
 ]

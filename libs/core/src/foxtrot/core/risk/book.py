@@ -13,7 +13,7 @@ orders cannot slip past a position or open-order limit between approval and acce
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Final
@@ -36,13 +36,18 @@ from foxtrot.core.risk.rules import (
     fingerprint,
 )
 
-__all__ = ["Decision", "OpenOrder", "RiskBook"]
+__all__ = ["Decision", "OpenOrder", "RiskBook", "list_denial"]
 
 _ZERO: Final = Decimal(0)
 _SECOND_NS: Final = 1_000_000_000
 _RECENT: Final = 200_000  # client order ids remembered (beyond the open ones)
 _SIGN: Final = {OrderSide.BUY: 1, OrderSide.SELL: -1}  # cheaper than OrderSide.sign
 _ACTIVE: Final = TradingState.ACTIVE
+
+
+def list_denial(client_order_id: str, denial: Denial) -> Denial:
+    """The denial of a whole order list, naming the order of the list that was denied."""
+    return Denial(denial.code, f"order {client_order_id}: {denial.message}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +305,35 @@ class RiskBook:
         while stamps and stamps[0] <= now_ns - _SECOND_NS:
             stamps.popleft()
         return len(stamps)
+
+    def judge_list(
+        self,
+        orders: Sequence[OrderSpec],
+        now_ns: int,
+        check: Callable[[OrderSpec, int], Decision] | None = None,
+    ) -> tuple[list[Decision], Denial | None]:
+        """Judge an order list, which stands or falls together: its orders in turn, each
+        approved one counting for the next (a bracket's entry is open when its stop is
+        judged). If one is denied, every one is, with that order's denial naming it, and
+        those counted are taken back. Returns the decisions made (the ones after a denial
+        are not) and the list's denial, if any. ``check`` judges one order (``check`` by
+        default; the risk service times and records each)."""
+        judge = check or self.check
+        decisions: list[Decision] = []
+        counted: list[ClientOrderId] = []
+        for order in orders:
+            decision = judge(order, now_ns)
+            decisions.append(decision)
+            if decision.denial is not None:
+                refused = list_denial(order.client_order_id, decision.denial)
+                for client_order_id in counted:
+                    self.on_done(client_order_id)
+                for member in orders:
+                    self.denied(member)
+                return decisions, refused
+            self.approved(order, now_ns)
+            counted.append(order.client_order_id)
+        return decisions, None
 
     # -- what happens -------------------------------------------------------------------------
 

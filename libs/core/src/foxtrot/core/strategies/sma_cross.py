@@ -2,97 +2,98 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any, Self
+
+from pydantic import Field, model_validator
 
 from foxtrot.core.data import Bar
-from foxtrot.core.enums import OrderSide, OrderType
-from foxtrot.core.identifiers import AccountId, ClientOrderId, InstrumentId, StrategyId
-from foxtrot.core.indicators import SimpleMovingAverage
-from foxtrot.core.orders import OrderSpec
+from foxtrot.core.enums import OrderSide
+from foxtrot.core.identifiers import InstrumentId
+from foxtrot.core.indicators import SMA
+from foxtrot.core.strategy import Strategy, StrategyConfig
 
 __all__ = ["SmaCross", "SmaCrossConfig"]
 
 
-@dataclass(frozen=True, slots=True)
-class SmaCrossConfig:
+class SmaCrossConfig(StrategyConfig):
     """Parameters of one SMA-crossover instance."""
 
-    strategy_id: StrategyId
-    account_id: AccountId
-    instrument_id: InstrumentId
-    bar_spec: str = "1m"
-    fast_period: int = 10
-    slow_period: int = 30
-    trade_size: Decimal = Decimal("0.01")
+    instrument_id: str = Field(description="SYMBOL.VENUE of the instrument traded")
+    bar_spec: str = Field(default="1m", description="the bars the averages are taken over")
+    fast_period: int = Field(default=10, ge=1, description="bars in the fast average")
+    slow_period: int = Field(default=30, ge=2, description="bars in the slow average")
+    trade_size: Decimal = Field(default=Decimal("0.01"), gt=0, description="quantity bought")
 
-    def __post_init__(self) -> None:
-        if not 0 < self.fast_period < self.slow_period:
+    @model_validator(mode="after")
+    def _fast_below_slow(self) -> Self:
+        if not self.fast_period < self.slow_period:
             raise ValueError(
-                f"need 0 < fast_period < slow_period, was {self.fast_period}/{self.slow_period}"
+                f"need fast_period < slow_period, was {self.fast_period}/{self.slow_period}"
             )
-        if not self.trade_size > 0:
-            raise ValueError(f"trade_size must be positive, was {self.trade_size}")
+        InstrumentId.parse(self.instrument_id)
+        return self
 
 
-class SmaCross:
-    """Long-or-flat SMA crossover that trades one order at a time.
+class SmaCross(Strategy[SmaCrossConfig]):
+    """Long-or-flat SMA crossover.
 
-    It asks for a market order when the fast SMA crosses the slow one: buy ``trade_size``
-    when flat on an upward cross, sell the whole position when long on a downward cross.
-    While an order is in flight it asks for nothing. The position comes from fills, so a
-    denied or rejected order leaves it unchanged. Client order ids are derived from the
-    bar's time, so replaying the same bars asks for the same orders.
+    On a bar where the fast SMA crosses above the slow one it buys ``trade_size`` if flat;
+    where it crosses below it sells the whole position if long. A cross is a change of
+    sign of fast - slow, bars where the two are equal carrying the last sign on; while an
+    order is still open it asks for nothing. The closes it needs to resume are saved, so a
+    restart or reload picks up where it was.
     """
 
+    config_class = SmaCrossConfig
+
     def __init__(self, config: SmaCrossConfig) -> None:
-        self.config = config
-        self.fast = SimpleMovingAverage(config.fast_period)
-        self.slow = SimpleMovingAverage(config.slow_period)
-        self.position = Decimal(0)
-        self.pending: ClientOrderId | None = None
+        super().__init__(config)
+        self.instrument = InstrumentId.parse(config.instrument_id)
+        self.fast = SMA(config.fast_period)
+        self.slow = SMA(config.slow_period)
+        self._closes: deque[float] = deque(maxlen=config.slow_period)
         self._was_above: bool | None = None
 
-    def on_bar(self, bar: Bar) -> OrderSpec | None:
-        """Update the averages and return the order to submit, if any."""
-        cfg = self.config
-        if bar.instrument_id != cfg.instrument_id or bar.spec != cfg.bar_spec:
-            return None
-        self.fast.update(bar.close)
-        self.slow.update(bar.close)
-        fast, slow = self.fast.value, self.slow.value
+    def on_start(self) -> None:
+        self.subscribe_bars(self.instrument, self.config.bar_spec)
+
+    def on_bar(self, bar: Bar) -> None:
+        close = float(bar.close)
+        self._closes.append(close)
+        fast_sma, slow_sma = self.fast, self.slow
+        fast_sma.update(close)
+        slow_sma.update(close)
+        fast, slow = fast_sma.value, slow_sma.value
         if fast is None or slow is None or fast == slow:
-            return None
+            return
         above = fast > slow
-        crossed = self._was_above is not None and above != self._was_above
-        self._was_above = above
-        if not crossed or self.pending is not None:
-            return None
-        if above and self.position == 0:
-            return self._order(OrderSide.BUY, cfg.trade_size, bar.ts_event)
-        if not above and self.position > 0:
-            return self._order(OrderSide.SELL, self.position, bar.ts_event)
-        return None
+        was_above, self._was_above = self._was_above, above
+        if was_above is None or above == was_above or self.orders_open(self.instrument):
+            return  # no cross, or an order of ours still open
+        net = self.net_position(self.instrument)
+        if above and net == 0:
+            self.market(self.instrument, OrderSide.BUY, self.config.trade_size)
+        elif not above and net > 0:
+            self.market(self.instrument, OrderSide.SELL, net)
 
-    def on_fill(self, side: OrderSide, quantity: Decimal) -> None:
-        """Book a fill of one of this strategy's orders."""
-        self.position += quantity * side.sign
+    def on_reset(self) -> None:
+        self.fast.reset()
+        self.slow.reset()
+        self._closes.clear()
+        self._was_above = None
 
-    def on_order_closed(self, client_order_id: str) -> None:
-        """Forget an in-flight order that ended (filled, denied, rejected, canceled)."""
-        if client_order_id == self.pending:
-            self.pending = None
+    def on_save(self) -> Mapping[str, Any]:
+        return {"closes": list(self._closes), "was_above": self._was_above}
 
-    def _order(self, side: OrderSide, quantity: Decimal, ts: int) -> OrderSpec:
-        cfg = self.config
-        cid = ClientOrderId(f"{cfg.strategy_id}-{ts}")
-        self.pending = cid
-        return OrderSpec(
-            client_order_id=cid,
-            strategy_id=cfg.strategy_id,
-            account_id=cfg.account_id,
-            instrument_id=cfg.instrument_id,
-            side=side,
-            order_type=OrderType.MARKET,
-            quantity=quantity,
-        )
+    def on_load(self, state: Mapping[str, Any]) -> None:
+        self.on_reset()
+        for close in state.get("closes", ()):
+            value = float(close)
+            self._closes.append(value)
+            self.fast.update(value)
+            self.slow.update(value)
+        was_above = state.get("was_above")
+        self._was_above = None if was_above is None else bool(was_above)

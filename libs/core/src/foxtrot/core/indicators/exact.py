@@ -1,4 +1,4 @@
-"""Streaming indicators that update in O(1) per input."""
+"""Indicators in exact Decimal arithmetic, for code that compares prices exactly."""
 
 from __future__ import annotations
 
