@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Sequence
 from decimal import Decimal
@@ -38,14 +39,18 @@ def _service(engine: AsyncEngine, publish: Publish, account: str) -> ExecutionSe
     )
 
 
-def _quote(price: str, ts: int) -> QuoteTick:
-    """A locked quote: market orders fill at ``price`` against its (deep) size."""
+def _quote(price: str) -> QuoteTick:
+    """A locked quote: market orders fill at ``price`` against its (deep) size. Data is
+    stamped as it arrives, like market data's, so it comes after the orders before it."""
+    ts = time.time_ns()
     return QuoteTick(
         INSTRUMENT, Decimal(price), Decimal(price), Decimal(1000), Decimal(1000), ts, ts
     )
 
 
-def _bar(close: str, ts: int, low: str | None = None, high: str | None = None) -> Bar:
+def _bar(close: str, low: str | None = None, high: str | None = None) -> Bar:
+    """A 1-minute bar, stamped as it arrives (see ``_quote``)."""
+    ts = time.time_ns()
     price = Decimal(close)
     return Bar(
         INSTRUMENT,
@@ -107,7 +112,7 @@ async def test_a_market_order_is_filled_and_its_events_persisted_and_published(
 ) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     service = _service(engine, publish, f"A{strategy}")
-    await service.on_quote(_quote("100", 1))
+    await service.on_quote(_quote("100"))
     command = _submit(strategy)
     await service.submit(command, "cmd.v1.exec.submit_order")
 
@@ -137,7 +142,7 @@ async def test_a_redelivered_submit_is_not_processed_twice(
 ) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     service = _service(engine, publish, f"A{strategy}")
-    await service.on_quote(_quote("100", 1))
+    await service.on_quote(_quote("100"))
     command = _submit(strategy)
     await service.submit(command, "cmd.v1.exec.submit_order")
     await service.submit(command, "cmd.v1.exec.submit_order")
@@ -159,7 +164,7 @@ async def test_events_committed_before_a_crash_are_published_once_after_restart(
         raise ConnectionError("the connection died after one event was published")
 
     crashing = _service(engine, crash_after_first, f"A{strategy}")
-    await crashing.on_quote(_quote("100", 1))
+    await crashing.on_quote(_quote("100"))
     command = _submit(strategy)
     await crashing.submit(command, "cmd.v1.exec.submit_order")  # committed: the outbox has it
     assert len(await _stream_events(nats_client, strategy)) == 1
@@ -182,15 +187,15 @@ async def test_a_resting_limit_order_survives_a_restart_and_fills_on_a_later_bar
 ) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     first = _service(engine, publish, f"A{strategy}")
-    await first.on_bar(_bar("100", 1))
+    await first.on_bar(_bar("100"))
     await first.submit(
         _submit(strategy, order_type="LIMIT", price="95"), "cmd.v1.exec.submit_order"
     )
     restarted = _service(engine, publish, f"A{strategy}")
     await restarted.recover()
-    await restarted.on_bar(_bar("97", 2, low="96"))
+    await restarted.on_bar(_bar("97", low="96"))
     assert await _count(engine, fills) == 0
-    await restarted.on_bar(_bar("96", 3, low="94.5"))
+    await restarted.on_bar(_bar("96", low="94.5"))
     async with engine.connect() as conn:
         fill = (await conn.execute(select(fills))).mappings().one()
     assert (fill["last_px"], fill["liquidity_side"]) == (Decimal("95"), "MAKER")
@@ -203,7 +208,7 @@ async def test_cancel_stops_a_resting_order(
 ) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     service = _service(engine, publish, f"A{strategy}")
-    await service.on_bar(_bar("100", 1))
+    await service.on_bar(_bar("100"))
     submit = _submit(strategy, side="SELL", order_type="LIMIT", price="110")
     await service.submit(submit, "cmd.v1.exec.submit_order")
     await service.cancel(
@@ -216,7 +221,7 @@ async def test_cancel_stops_a_resting_order(
         ),
         "cmd.v1.exec.cancel_order",
     )
-    await service.on_bar(_bar("111", 3, high="112"))
+    await service.on_bar(_bar("111", high="112"))
     reply = await service.query_orders(OrdersQuery(strategy_id=strategy))
     assert [o.status for o in reply.orders] == ["CANCELED"]
     assert await _count(engine, fills) == 0
@@ -229,10 +234,10 @@ async def test_positions_query_marks_unrealised_pnl_to_the_last_price(
 ) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     service = _service(engine, publish, f"A{strategy}")
-    await service.on_quote(_quote("100", 1))
+    await service.on_quote(_quote("100"))
     await service.submit(_submit(strategy, quantity="3"), "cmd.v1.exec.submit_order")
     await service.submit(_submit(strategy, side="SELL", quantity="1"), "cmd.v1.exec.submit_order")
-    await service.on_bar(_bar("104", 2))
+    await service.on_bar(_bar("104"))
     [position] = (await service.query_positions(PositionsQuery(strategy_id=strategy))).positions
     assert position.quantity == 2
     assert position.realized_pnl == 0
@@ -297,9 +302,9 @@ async def test_a_bracket_survives_a_restart_and_its_emulated_stop_loss_closes_th
 ) -> None:
     strategy = f"s{uuid.uuid4().hex[:8]}"
     first = _service(engine, publish, f"A{strategy}")
-    await first.on_bar(_bar("100", 1))
+    await first.on_bar(_bar("100"))
     await first.submit_list(_bracket(strategy), "cmd.v1.exec.submit_order_list")
-    await first.on_bar(_bar("98", 2, low="98"))  # the entry fills; both children go out
+    await first.on_bar(_bar("98", low="98"))  # the entry fills; both children go out
     reply = await first.query_orders(OrdersQuery(strategy_id=strategy))
     assert {o.client_order_id.rsplit("-", 1)[1]: o.status for o in reply.orders} == {
         "entry": "FILLED",
@@ -310,8 +315,8 @@ async def test_a_bracket_survives_a_restart_and_its_emulated_stop_loss_closes_th
     # database, and the venue knows the position the reduce-only stop may close.
     restarted = _service(engine, publish, f"A{strategy}")
     await restarted.recover()
-    await restarted.on_bar(_bar("94", 3, low="94"))  # the stop triggers ...
-    await restarted.on_bar(_bar("93", 4))  # ... and sells at the next bar's open
+    await restarted.on_bar(_bar("94", low="94"))  # the stop triggers ...
+    await restarted.on_bar(_bar("93"))  # ... and sells at the next bar's open
     reply = await restarted.query_orders(OrdersQuery(strategy_id=strategy))
     assert {o.client_order_id.rsplit("-", 1)[1]: o.status for o in reply.orders} == {
         "entry": "FILLED",
