@@ -41,6 +41,7 @@ WORKDIR /src
 COPY pyproject.toml uv.lock ./
 COPY libs/core/pyproject.toml libs/core/
 COPY libs/common/pyproject.toml libs/common/
+COPY libs/backtest/pyproject.toml libs/backtest/
 COPY services/market_data/pyproject.toml services/market_data/
 COPY services/strategy/pyproject.toml services/strategy/
 COPY services/risk/pyproject.toml services/risk/

@@ -16,7 +16,7 @@ REPLAY ?= $(if $(wildcard $(SHARED_BARS)),$(SHARED_BARS),synthetic)
 SPEED ?= 600
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-unit bench lint format typecheck schemas nats-config \
+.PHONY: help run test test-unit bench backtest lint format typecheck schemas nats-config \
         docker-build compose-up compose-down clean
 
 help: ## List the verbs
@@ -41,16 +41,21 @@ test: $(BIN)/python ## Run every test (unit, contract, integration, end-to-end)
 test-unit: $(BIN)/python ## Run only the tests that need no NATS or PostgreSQL
 	@$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
 
-bench: $(BIN)/python ## Benchmarks (market data ticks/s, order round trip, risk rules per order, the risk hop), each beside a baseline measured in the same run
+bench: $(BIN)/python ## Benchmarks (market data ticks/s, order round trip, risk rules per order, the risk hop, backtest bars/s against backtrader), each beside a baseline measured in the same run
 	@$(BIN)/python tests/bench/bench_market_data.py
 	@$(BIN)/python tests/bench/bench_orders.py
 	@$(BIN)/python tests/bench/bench_risk.py
 	@$(BIN)/python tests/bench/bench_risk_hop.py
+	@$(BIN)/python tests/bench/bench_backtest.py
+
+backtest: $(BIN)/python ## Backtest the SMA crossover on the shared FTX bars; writes backtests/demo/report.html
+	@$(BIN)/foxtrot backtest sma_cross --data "$(SHARED_BARS)" --instrument-id BTC-PERP.FTX \
+	  --instruments deploy/instruments.json --output backtests/demo
 
 lint: $(BIN)/python ## ruff, mypy, import contracts and the v1 schema check
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
-	@$(BIN)/mypy libs/core/src libs/common/src services/*/src libs/*/tests services/*/tests tests
+	@$(BIN)/mypy libs/*/src services/*/src libs/*/tests services/*/tests tests
 	@$(BIN)/lint-imports
 	@$(BIN)/python -m foxtrot.common.contract check
 

@@ -1,0 +1,1 @@
+"""Foxtrot's backtester at the edge: data sources, the ``foxtrot`` CLI, sweeps and reports."""
