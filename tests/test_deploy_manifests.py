@@ -42,7 +42,7 @@ SERVICES = {
 NATS_SECRET = "foxtrot-nats-credentials"
 DATABASE_SECRET = "foxtrot-database"
 # Services that keep state in PostgreSQL, each with its own schema and migration.
-STATEFUL = frozenset({"execution", "market-data", "risk"})
+STATEFUL = frozenset({"execution", "market-data", "risk", "strategy"})
 
 Doc = dict[str, Any]
 
@@ -202,6 +202,14 @@ def test_market_data_has_a_disruption_budget() -> None:
     pdbs = by_kind([doc for _, doc in base_resources()], "PodDisruptionBudget")
     selector = pdbs["market-data"]["spec"]["selector"]["matchLabels"]
     assert selector == {"app.kubernetes.io/name": "market-data"}
+
+
+def test_single_replica_services_never_overlap_during_a_rollout() -> None:
+    # Two strategy pods would split each instance's consumers and both send its orders;
+    # two execution pods would run two simulated venues on one database.
+    deployments = by_kind([doc for _, doc in base_resources()], "Deployment")
+    for name in ("strategy", "execution"):
+        assert deployments[name]["spec"]["strategy"] == {"type": "Recreate"}, name
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -480,7 +488,7 @@ def test_compose_migrate_and_gateway() -> None:
         "sh",
         "-c",
         "python -m foxtrot.execution migrate && python -m foxtrot.market_data migrate"
-        " && python -m foxtrot.risk migrate",
+        " && python -m foxtrot.risk migrate && python -m foxtrot.strategy migrate",
     ]
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert interpolate(migrate["environment"]["DATABASE_URL"]).endswith("@postgres:5432/foxtrot")

@@ -56,6 +56,13 @@ async def _violations(server: EmbeddedNats, user: str, subject: str) -> list[str
         ("market_data", "md.v1.trade.BINANCE.BTCUSDT", True),
         ("risk", "dlq.v1.execution", False),
         ("risk", "dlq.v1.risk", True),
+        ("strategy", "evt.v1.strategy.sma-cross-1", True),
+        ("risk", "evt.v1.strategy.sma-cross-1", False),
+        ("gateway", "ctl.v1.strategy.start", True),
+        ("strategy", "ctl.v1.strategy.start", False),
+        ("execution", "ctl.v1.strategy.stop", False),
+        ("ingest", "ctl.v1.strategy.run_backtest", False),
+        ("strategy", "qry.v1.exec.orders", True),
     ],
 )
 async def test_each_service_user_publishes_only_on_its_own_subjects(

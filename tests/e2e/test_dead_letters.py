@@ -102,6 +102,9 @@ async def test_garbage_on_every_subscribed_subject_is_dead_lettered_and_nothing_
         service = letter.subject.removeprefix("dlq.v1.")
         assert headers["Foxtrot-Service"] == service
         received[(service, headers["Foxtrot-Source-Subject"])].append(letter.data)
+    # Nothing else was dead-lettered: a real message refused would also end the wait early.
+    strays = set(received) - {(service, subject) for service, _, subject in expected}
+    assert not strays, {stray: received[stray] for stray in strays}
     for service, _pattern, subject in expected:
         assert sorted(received[(service, subject)]) == sorted(GARBAGE), (
             service,

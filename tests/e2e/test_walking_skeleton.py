@@ -71,7 +71,7 @@ def _trace_id(message: Msg) -> str:
 
 # Every durable consumer on the path of the strategy's orders, by stream.
 _ORDER_PATH = {
-    "FOXTROT_MARKET_DATA": ("strategy-sma-cross-1-bars",),
+    "FOXTROT_MARKET_DATA": ("strategy-sma-cross-1-bar-FTX-BTC-PERP-1m",),
     "FOXTROT_COMMANDS": ("risk-submit-order", "execution-submit-order"),
     "FOXTROT_EVENTS": ("strategy-sma-cross-1-orders",),
 }

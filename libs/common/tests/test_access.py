@@ -82,6 +82,12 @@ def test_only_risk_may_publish_an_approved_modify_to_execution(subject_matches: 
         ("strategy", subjects.EXEC_CANCEL_ORDER),
         ("gateway", subjects.EXEC_CANCEL_ORDER),
         ("gateway", subjects.QRY_EXEC_ORDERS),
+        ("gateway", subjects.STRATEGY_START),
+        ("gateway", subjects.STRATEGY_RUN_BACKTEST),
+        ("gateway", subjects.QRY_STRATEGY_INSTANCES),
+        ("strategy", subjects.strategy_events("s1")),
+        ("strategy", subjects.QRY_EXEC_POSITIONS),
+        ("strategy", subjects.QRY_MD_BARS),
         ("risk", subjects.order_events("s1")),
         ("execution", subjects.order_events("s1")),
         ("execution", subjects.position_events("s1")),
@@ -103,6 +109,12 @@ def test_service_may_publish_where_its_role_needs(
     [
         ("strategy", subjects.order_events("s1")),
         ("strategy", subjects.trade(BTC)),
+        ("strategy", subjects.EXEC_SUBMIT_ORDER),
+        ("strategy", subjects.STRATEGY_START),
+        ("risk", subjects.strategy_events("s1")),
+        ("execution", subjects.STRATEGY_STOP),
+        ("market_data", subjects.STRATEGY_RUN_BACKTEST),
+        ("gateway", subjects.strategy_events("s1")),
         ("gateway", subjects.position_events("s1")),
         ("market_data", subjects.RISK_SUBMIT_ORDER),
         ("ingest", subjects.trade(BTC)),
@@ -150,8 +162,9 @@ def test_each_service_reads_only_its_own_inbox_and_only_query_servers_answer_req
                 allowed = subscribe["allow"]
                 assert not any(subject_matches(p, reply) for p in allowed), (user, other)
         # Execution answers qry.v1.exec.*, market data qry.v1.md.* (history), risk
-        # qry.v1.risk.* (limits, states, decisions).
-        answers = user.name in ("execution", "market_data", "risk")
+        # qry.v1.risk.* (limits, states, decisions), strategy ctl.v1.strategy.* and
+        # qry.v1.strategy.* (its instances and backtests).
+        answers = user.name in ("execution", "market_data", "risk", "strategy")
         assert permissions.get("allow_responses", False) is answers
 
 
@@ -163,3 +176,16 @@ def test_no_service_may_update_delete_or_purge_streams() -> None:
             p.startswith(("$JS.API.STREAM.UPDATE", "$JS.API.STREAM.DELETE", "$JS.API.STREAM.PURGE"))
             for p in publish["allow"]
         )
+
+
+def test_only_the_strategy_service_answers_strategy_control_and_the_gateway_may_ask(
+    subject_matches: Matcher,
+) -> None:
+    def may_subscribe(user: NatsUser, subject: str) -> bool:
+        allow = user.permissions()["subscribe"]
+        assert isinstance(allow, dict)
+        return any(subject_matches(p, subject) for p in allow["allow"])
+
+    for subject in (subjects.STRATEGY_START, subjects.QRY_STRATEGY_BACKTEST):
+        assert [u.name for u in USERS if may_subscribe(u, subject)] == ["strategy"]
+        assert [u.name for u in USERS if may_publish(subject_matches, u, subject)] == ["gateway"]

@@ -360,3 +360,33 @@ async def _until_async(value: Callable[[], Awaitable[int]], want: int, timeout: 
     while (got := await value()) != want:
         assert time.monotonic() < deadline, f"still {got}, want {want}"
         await asyncio.sleep(0.05)
+
+
+async def test_following_two_patterns_takes_only_theirs_in_stream_order(rig: Rig) -> None:
+    """On any server: one before NATS 2.10 ignores ``filter_subjects`` and sends the whole
+    stream, and a message on a subject neither pattern names must not reach the handler
+    (nor be dead-lettered as if it were malformed)."""
+    seen: list[tuple[str, str]] = []
+    done = asyncio.Event()
+
+    async def handle(trade: TradeTick, delivery: Delivery) -> None:
+        seen.append((delivery.subject, str(trade.price)))
+        if len(seen) == 3:
+            done.set()
+
+    await rig.start()
+    after = await rig.consumers.last_seq(rig.stream)
+    for subject, price in (("a", "1"), ("other", "2"), ("b", "3"), ("other", "4"), ("a", "5")):
+        await rig.js.publish(f"{rig.prefix}.{subject}", _trade(price))
+    await rig.consumers.follow(
+        (f"{rig.prefix}.a", f"{rig.prefix}.b"),
+        stream=rig.stream,
+        after_seq=after,
+        decode=TradeTick.model_validate_json,
+        handle=handle,
+    )
+    await asyncio.wait_for(done.wait(), 10)
+    await asyncio.sleep(0.3)  # time for anything that should not come
+    assert seen == [(f"{rig.prefix}.a", "1"), (f"{rig.prefix}.b", "3"), (f"{rig.prefix}.a", "5")]
+    for pattern in (f"{rig.prefix}.a", f"{rig.prefix}.b"):
+        assert rig.dead_letter_count(pattern, "malformed") == 0

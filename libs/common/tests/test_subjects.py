@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from foxtrot.common import subjects
+from foxtrot.common.streams import EVENTS, STREAMS
 from foxtrot.core.identifiers import InstrumentId
 
 BTC = InstrumentId("BTCUSDT", "BINANCE")
@@ -90,9 +91,37 @@ def test_wildcard_constant_does_not_reach_other_streams(
 )
 def test_every_subject_constant_follows_domain_version_type(name: str) -> None:
     domain, version, kind, *_ = getattr(subjects, name).split(".")
-    assert domain in {"md", "cmd", "evt", "dlq", "qry"}
+    assert domain in {"md", "cmd", "evt", "dlq", "qry", "ctl"}
     assert version == "v1"
     assert kind
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        subjects.STRATEGY_START,
+        subjects.STRATEGY_STOP,
+        subjects.STRATEGY_RELOAD,
+        subjects.STRATEGY_RESET,
+        subjects.STRATEGY_REMOVE,
+        subjects.STRATEGY_RUN_BACKTEST,
+        subjects.QRY_STRATEGY_INSTANCES,
+        subjects.QRY_STRATEGY_BACKTEST,
+    ],
+)
+def test_no_stream_captures_a_request_reply_subject(
+    subject: str, subject_matches: Callable[[str, str], bool]
+) -> None:
+    # A stream would answer the request with its publish acknowledgement first.
+    captured = [s.name for s in STREAMS for p in s.subjects if subject_matches(p, subject)]
+    assert captured == []
+
+
+def test_strategy_events_are_kept_in_the_events_stream(
+    subject_matches: Callable[[str, str], bool],
+) -> None:
+    assert subjects.strategy_events("sma-cross-1") == "evt.v1.strategy.sma-cross-1"
+    assert any(subject_matches(p, subjects.strategy_events("x")) for p in EVENTS.subjects)
 
 
 def test_ingest_mappings_route_every_ingest_subject_to_a_partition_subject() -> None:

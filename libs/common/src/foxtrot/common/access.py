@@ -80,8 +80,17 @@ USERS: Final[tuple[NatsUser, ...]] = (
     ),
     NatsUser(
         "strategy",
-        publish=("cmd.v1.risk.>", "cmd.v1.exec.cancel_order", _DLQ.format("strategy")),
-        subscribe=("md.v1.>", "evt.v1.>"),
+        publish=(
+            "cmd.v1.risk.>",
+            "cmd.v1.exec.cancel_order",
+            "evt.v1.strategy.*",  # its instances' lifecycle events
+            "qry.v1.exec.>",  # its instances' orders and positions, learnt at start
+            "qry.v1.md.bars",  # bars from market data's history, for backtests
+            _DLQ.format("strategy"),
+        ),
+        # It answers the control and queries of its instances and backtests.
+        subscribe=("md.v1.>", "evt.v1.>", "ctl.v1.strategy.>", "qry.v1.strategy.>"),
+        allow_responses=True,
     ),
     NatsUser(
         "risk",
@@ -110,7 +119,13 @@ USERS: Final[tuple[NatsUser, ...]] = (
     ),
     NatsUser(
         "gateway",
-        publish=("cmd.v1.risk.>", "cmd.v1.exec.cancel_order", "qry.v1.>", _DLQ.format("gateway")),
+        publish=(
+            "cmd.v1.risk.>",
+            "cmd.v1.exec.cancel_order",
+            "ctl.v1.strategy.>",  # starts, stops, reloads strategy instances; runs backtests
+            "qry.v1.>",
+            _DLQ.format("gateway"),
+        ),
         subscribe=("md.v1.>", "evt.v1.>"),
     ),
     # External tools: publish raw market data for market_data to validate, nothing else.

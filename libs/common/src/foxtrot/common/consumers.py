@@ -17,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
@@ -35,7 +35,10 @@ from foxtrot.common.errors import MalformedMessage
 from foxtrot.common.streams import StreamSpec
 from foxtrot.common.subjects import matches
 
-__all__ = ["Consumers", "Delivery", "Settle"]
+if TYPE_CHECKING:
+    from foxtrot.common.feeds import Feed
+
+__all__ = ["Consumers", "Delivery", "Settle", "describe_error"]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -70,6 +73,7 @@ class Delivery:
     subject: str
     headers: Mapping[str, str]
     num_delivered: int = 1
+    stream_seq: int = 0  # its JetStream stream sequence, where the subscription knows it
 
 
 Decoder = Callable[[bytes], T]
@@ -144,6 +148,40 @@ class Consumers:
             no_reply=True,
         )(on_message)
         self.patterns.append(pattern)
+
+    def feed(
+        self,
+        pattern: str,
+        *,
+        stream: StreamSpec,
+        durable: str,
+        decode: Decoder[T],
+        handle: Handler[T],
+        deliver: DeliverPolicy = DeliverPolicy.ALL,
+        auto_ack: bool = False,
+        ack_wait_s: float = 60.0,
+    ) -> Feed[T]:
+        """A durable pull consumer that its owner starts, stops and deletes at run time,
+        with the owner deciding when to acknowledge (see :mod:`foxtrot.common.feeds`).
+        Nothing happens until the feed is started. (Not in ``patterns``, which lists the
+        subscriptions a service has for its whole life.)"""
+        from foxtrot.common.feeds import Feed  # feeds builds on this module
+
+        return Feed(
+            self.broker,
+            self.service,
+            self.dead_letters,
+            pattern,
+            stream,
+            durable,
+            decode,
+            handle,
+            deliver=deliver,
+            auto_ack=auto_ack,
+            max_deliver=self.max_deliver,
+            retry_delay_s=self.retry_delay_s,
+            ack_wait_s=ack_wait_s,
+        )
 
     def durable_batch(
         self,
@@ -392,8 +430,12 @@ class Consumers:
         subs = [_Subscription(pattern, decode, handle) for pattern in patterns]
 
         async def on_message(raw: Msg) -> None:
-            # Counted and dead-lettered under the pattern the message came by.
-            sub = next((s for s in subs if matches(s.pattern, raw.subject)), subs[0])
+            # Counted and dead-lettered under the pattern the message came by. A server
+            # before NATS 2.10 ignores ``filter_subjects`` and sends the whole stream:
+            # what no pattern names is not this subscription's, and is passed over.
+            sub = next((s for s in subs if matches(s.pattern, raw.subject)), None)
+            if sub is None:
+                return
             await self._process(
                 sub, raw.data, raw.subject, raw.headers or {}, 1, retry_in_place=True
             )
@@ -531,6 +573,11 @@ class Consumers:
             reason=reason,
             headers=dict(headers),
         )
+
+
+def describe_error(exc: Exception) -> str:
+    """What was wrong with a message, in one line (every field a validation error names)."""
+    return _describe(exc)
 
 
 def _describe(exc: Exception) -> str:

@@ -59,9 +59,10 @@ class QueryUnanswered(InfrastructureError):
 class QueryError(FoxtrotError):
     """A request/reply query was answered with an error, or with something unreadable."""
 
-    def __init__(self, message: str, *, unreadable: bool = False) -> None:
+    def __init__(self, message: str, *, unreadable: bool = False, code: str | None = None) -> None:
         super().__init__(message)
         self.unreadable = unreadable
+        self.code = code  # QueryFailed's code: NOT_FOUND, INVALID or CONFLICT, when given
 
 
 class ReconciliationFailed(FoxtrotError):

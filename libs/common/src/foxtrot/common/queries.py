@@ -37,4 +37,4 @@ async def ask(
         failed = QueryFailed.model_validate_json(answer.body)
     except ValidationError:
         raise QueryError(f"unreadable reply on {subject}", unreadable=True) from None
-    raise QueryError(failed.error)
+    raise QueryError(failed.error, code=failed.code)

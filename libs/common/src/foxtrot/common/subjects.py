@@ -42,6 +42,11 @@ __all__ = [
     "QRY_RISK_LIMIT_CHANGES",
     "QRY_RISK_STATUS",
     "QRY_RISK_TRADING_STATES",
+    "QRY_STRATEGY_AVAILABLE",
+    "QRY_STRATEGY_BACKTEST",
+    "QRY_STRATEGY_BACKTESTS",
+    "QRY_STRATEGY_INSTANCES",
+    "QRY_STRATEGY_QUERIES",
     "RISK_COMMANDS",
     "RISK_EVENTS_ALL",
     "RISK_MODIFY_ORDER",
@@ -49,6 +54,14 @@ __all__ = [
     "RISK_SET_TRADING_STATE",
     "RISK_SUBMIT_ORDER",
     "RISK_SUBMIT_ORDER_LIST",
+    "STRATEGY_CONTROL",
+    "STRATEGY_EVENTS_ALL",
+    "STRATEGY_RELOAD",
+    "STRATEGY_REMOVE",
+    "STRATEGY_RESET",
+    "STRATEGY_RUN_BACKTEST",
+    "STRATEGY_START",
+    "STRATEGY_STOP",
     "account_events",
     "bar",
     "book",
@@ -68,6 +81,7 @@ __all__ = [
     "quality",
     "quote",
     "risk_events",
+    "strategy_events",
     "trade",
     "trades",
 ]
@@ -189,6 +203,12 @@ def risk_events(scope: str, key: str) -> str:
     return f"evt.v1.risk.{scope.lower()}.{key}"
 
 
+def strategy_events(strategy_id: str) -> str:
+    """Lifecycle events of one hosted strategy instance: ``evt.v1.strategy.{strategy_id}``
+    (StrategyStarted, StrategyStopped, StrategyReloaded, StrategyFaulted, ...)."""
+    return f"evt.v1.strategy.{strategy_id}"
+
+
 def dead_letter(service: str) -> str:
     """Where a service puts input it could not process: ``dlq.v1.{service}``."""
     return f"dlq.v1.{service}"
@@ -223,6 +243,20 @@ POSITION_EVENTS_ALL: Final = "evt.v1.position.*"
 ACCOUNT_EVENTS_ALL: Final = "evt.v1.account.*"
 DEAD_LETTER_ALL: Final = "dlq.v1.*"
 
+# Control of the strategy service's instances and backtests: NATS request/reply, answered at
+# once by the strategy service. ``ctl``, not ``cmd``: the FOXTROT_COMMANDS stream captures
+# ``cmd.v1.>``, and a request on a subject a stream captures is answered by the stream's
+# publish acknowledgement before any service can answer it. What a control request changes
+# is recorded on ``evt.v1.strategy.{strategy_id}`` (the EVENTS stream) instead.
+STRATEGY_START: Final = "ctl.v1.strategy.start"
+STRATEGY_STOP: Final = "ctl.v1.strategy.stop"
+STRATEGY_RELOAD: Final = "ctl.v1.strategy.reload"
+STRATEGY_RESET: Final = "ctl.v1.strategy.reset"
+STRATEGY_REMOVE: Final = "ctl.v1.strategy.remove"
+STRATEGY_RUN_BACKTEST: Final = "ctl.v1.strategy.run_backtest"
+STRATEGY_CONTROL: Final = "ctl.v1.strategy.>"
+STRATEGY_EVENTS_ALL: Final = "evt.v1.strategy.*"
+
 QRY_EXEC_ACCOUNTS: Final = "qry.v1.exec.accounts"
 QRY_EXEC_ORDERS: Final = "qry.v1.exec.orders"
 QRY_EXEC_POSITIONS: Final = "qry.v1.exec.positions"
@@ -234,6 +268,11 @@ QRY_RISK_STATUS: Final = "qry.v1.risk.status"
 QRY_MD_BARS: Final = "qry.v1.md.bars"
 QRY_MD_QUALITY: Final = "qry.v1.md.quality"
 QRY_MD_INSTRUMENTS: Final = "qry.v1.md.instruments"
+QRY_STRATEGY_INSTANCES: Final = "qry.v1.strategy.instances"
+QRY_STRATEGY_AVAILABLE: Final = "qry.v1.strategy.available"
+QRY_STRATEGY_BACKTESTS: Final = "qry.v1.strategy.backtests"
+QRY_STRATEGY_BACKTEST: Final = "qry.v1.strategy.backtest"
+QRY_STRATEGY_QUERIES: Final = "qry.v1.strategy.>"
 
 
 def matches(pattern: str, subject: str) -> bool:

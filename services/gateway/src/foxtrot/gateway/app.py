@@ -7,12 +7,14 @@ from fastapi import FastAPI
 from foxtrot.common.runtime import ServiceRuntime
 from foxtrot.gateway.api.routes import (
     accounts,
+    backtests,
     bars,
     instruments,
     orders,
     positions,
     quality,
     risk,
+    strategies,
 )
 from foxtrot.gateway.config import GatewaySettings
 
@@ -33,4 +35,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(quality.router)
     app.include_router(instruments.router)
     app.include_router(risk.router)
+    app.include_router(strategies.router)
+    app.include_router(backtests.router)
     return app

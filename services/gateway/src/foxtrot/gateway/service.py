@@ -75,6 +75,14 @@ async def set_risk_limits(
     return command
 
 
+# A refusal that is the asker's doing is answered as such, not as the gateway's failure.
+_ASKER_AT_FAULT = {
+    "NOT_FOUND": status.HTTP_404_NOT_FOUND,
+    "INVALID": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "CONFLICT": status.HTTP_409_CONFLICT,
+}
+
+
 async def ask(
     broker: NatsBroker,
     service: str,
@@ -94,4 +102,5 @@ async def ask(
     except QueryError as exc:
         # A QueryFailed's error is the service's own words; an unreadable reply is named.
         detail = f"{service}: {exc}" if exc.unreadable else str(exc)
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=detail) from None
+        code = _ASKER_AT_FAULT.get(exc.code or "", status.HTTP_502_BAD_GATEWAY)
+        raise HTTPException(code, detail=detail) from None

@@ -23,6 +23,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from foxtrot.common.execution_views import position_of, spec_of
 from foxtrot.common.messages.v1 import (
     AccountState,
     DecisionsQuery,
@@ -63,9 +64,10 @@ from foxtrot.core.risk import (
     LiveLimits,
     RiskBook,
     RiskLimits,
+    list_denial,
 )
 from foxtrot.risk import metrics
-from foxtrot.risk.adapters.execution_state import ExecutionSnapshot, order_of, position_of
+from foxtrot.risk.adapters.execution_state import ExecutionSnapshot
 from foxtrot.risk.adapters.repository import DecisionRow, RiskRepository
 
 __all__ = ["Judged", "RiskService"]
@@ -126,7 +128,7 @@ class RiskService:
         for decision in recent:  # a list's refused order comes last of its decisions
             denial = decision.denial
             if decision.in_list and denial is not None:
-                denial = _in_list(decision.client_order_id, denial)
+                denial = list_denial(decision.client_order_id, denial)
             self._decided[decision.command_id] = denial
         log.info(
             "risk loaded %d limits, %d trading states not ACTIVE, %d recent decisions",
@@ -144,7 +146,7 @@ class RiskService:
             if position.ts_last is not None:
                 self._snapshot_ts[(position.strategy_id, position.instrument_id)] = position.ts_last
         for order in snapshot.orders:
-            spec = order_of(order)
+            spec = spec_of(order)
             if spec is not None:
                 self.book.learn_open(spec, spec.quantity - Decimal(order.filled_qty))
         for account in snapshot.accounts:
@@ -229,24 +231,18 @@ class RiskService:
                 return _approved(command, now), [], unrecorded
             return None, self._list_denied(command, denial, now), unrecorded
         rows: list[DecisionRow] = []
-        counted: list[ClientOrderId] = []
-        refused: Denial | None = None
-        for member in command.orders:
-            spec = member.to_core()
-            decision, row = self._check(member, spec, now, command.message_id)
+        members = {member.client_order_id: member for member in command.orders}
+
+        def recorded(spec: OrderSpec, at: int) -> Decision:
+            decision, row = self._check(members[spec.client_order_id], spec, at, command.message_id)
             rows.append(row)
-            if decision.denial is not None:
-                refused = _in_list(member.client_order_id, decision.denial)
-                break
-            self.book.approved(spec, now)
-            counted.append(spec.client_order_id)
+            return decision
+
+        specs = [member.to_core() for member in command.orders]
+        _, refused = self.book.judge_list(specs, now, recorded)
         self._remember(command.message_id, refused, rows)
         if refused is None:
             return _approved(command, now), [], rows
-        for client_order_id in counted:
-            self.book.on_done(client_order_id)
-        for member in command.orders:
-            self.book.denied(member.to_core())
         return None, self._list_denied(command, refused, now), rows
 
     def _list_denied(self, command: SubmitOrderList, denial: Denial, now: int) -> list[OrderDenied]:
@@ -528,11 +524,6 @@ def _approved(command: M, now: int) -> M:
             "ts_init": now,
         }
     )
-
-
-def _in_list(client_order_id: str, denial: Denial) -> Denial:
-    """The denial of a whole order list, for one of its orders."""
-    return Denial(denial.code, f"order {client_order_id}: {denial.message}")
 
 
 def _recorded(

@@ -36,7 +36,7 @@ DEFAULT_PORTS: Final = {
     "market_data": 8084,
 }
 # Services with a PostgreSQL schema: each gets DATABASE_URL and its migrations are applied.
-STATEFUL: Final = frozenset({"execution", "market_data", "risk"})
+STATEFUL: Final = frozenset({"execution", "market_data", "risk", "strategy"})
 
 
 @dataclass

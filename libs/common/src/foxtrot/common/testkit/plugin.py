@@ -89,9 +89,11 @@ def platform_factory(
         # build() may be called from a running loop; reset on a loop of its own.
         with ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, _reset(infrastructure.nats_url)).result()
-            # Risk's limits and trading states come from its schema: start each platform
-            # from the limits its settings give, not from what a test before it set.
-            pool.submit(asyncio.run, drop_schema(infrastructure.database_url, "risk")).result()
+            # Risk's limits and trading states come from its schema, and the strategy
+            # service's instances from its own: start each platform from what its settings
+            # give, not from what a test before it set.
+            for schema in ("risk", "strategy"):
+                pool.submit(asyncio.run, drop_schema(infrastructure.database_url, schema)).result()
         platform = LocalPlatform(config)
         started.append(platform)
         return platform

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -157,3 +157,26 @@ class LimitsChange(BaseModel):
         ),
     )
     reason: str = Field(examples=["wider limits for the event"], description="recorded with it")
+
+
+class StrategyRequest(BaseModel):
+    """A new strategy instance: which strategy and its config (``strategy_id`` included)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: str = Field(
+        min_length=1,
+        max_length=200,
+        description="an entry point name (sma_cross) or a module:Class path",
+        examples=["sma_cross"],
+    )
+    config: dict[str, Any] = Field(
+        description="the strategy's config; strategy_id names the instance",
+        examples=[{"strategy_id": "sma-2", "instrument_id": "BTC-PERP.FTX", "fast_period": 5}],
+    )
+
+    @model_validator(mode="after")
+    def _named(self) -> StrategyRequest:
+        if not isinstance(self.config.get("strategy_id"), str):
+            raise ValueError("config.strategy_id must name the instance")
+        return self

@@ -15,6 +15,7 @@ from foxtrot.common.messages.v1.types import (
 )
 from foxtrot.core import events as core
 from foxtrot.core.enums import LiquiditySide, OrderSide
+from foxtrot.core.identifiers import InstrumentId
 
 __all__ = [
     "ORDER_EVENT_ADAPTER",
@@ -33,6 +34,7 @@ __all__ = [
     "OrderTriggered",
     "OrderUpdated",
     "order_event_from_core",
+    "order_event_to_core",
 ]
 
 
@@ -179,3 +181,16 @@ def order_event_from_core(event: core.OrderEvent, **envelope: Any) -> OrderEvent
     fields["instrument_id"] = str(event.instrument_id)
     wire = _FROM_CORE[type(event)](**fields, **envelope)
     return wire  # type: ignore[return-value]
+
+
+_TO_CORE: dict[type[_OrderEvent], type[core.OrderEvent]] = {
+    wire: domain for domain, wire in _FROM_CORE.items()
+}
+
+
+def order_event_to_core(event: OrderEvent) -> core.OrderEvent:
+    """The domain's view of a wire order event (what a hosted strategy is shown)."""
+    domain = _TO_CORE[type(event)]
+    fields = {name: getattr(event, name) for name in domain.__dataclass_fields__}
+    fields["instrument_id"] = InstrumentId.parse(event.instrument_id)
+    return domain(**fields)

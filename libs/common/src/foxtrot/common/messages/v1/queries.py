@@ -147,10 +147,16 @@ class AccountsReply(_Frozen):
 
 
 class QueryFailed(_Frozen):
-    """The answer to a query that could not be served."""
+    """The answer to a query or control request that could not be served."""
 
     type: Literal["QueryFailed"] = "QueryFailed"
     error: str
+    code: Literal["NOT_FOUND", "INVALID", "CONFLICT"] | None = Field(
+        default=None,
+        description="why, when the asker is at fault: what it named does not exist "
+        "(NOT_FOUND), what it sent is wrong (INVALID), or the state forbids it (CONFLICT); "
+        "null when the service failed",
+    )
 
 
 class BarsQuery(_Frozen):

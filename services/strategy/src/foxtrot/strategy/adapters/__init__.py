@@ -1,0 +1,1 @@
+"""Strategy's adapters: its PostgreSQL schema, execution's state, wire conversions."""
