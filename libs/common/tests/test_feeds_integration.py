@@ -228,3 +228,28 @@ async def test_after_its_reader_died_a_feed_resumes_in_order_right_after_what_wa
     # At once and in order, not after the 60 s ack wait with "d" first.
     assert await again.wait_for(3) == ["b", "c", "d"]
     await restarted.stop()
+
+
+async def test_an_outage_holds_the_message_however_long_it_lasts_and_loses_nothing(
+    rig: Rig,
+) -> None:
+    """NATS or PostgreSQL not answering is no fault of the message: it is not counted
+    towards the dead letters (max_deliver is 3 here), and order holds."""
+    seen = Seen()
+    outage = {"left": 6}
+
+    async def publishing(item: str, delivery: Delivery) -> None:
+        if item == "fill" and outage["left"] > 0:
+            outage["left"] -= 1
+            raise TimeoutError("nats: timeout")
+        await seen(item, delivery)
+
+    dead = await rig.broker.connection.subscribe(f"dlq.v1.{rig.consumers.service}")
+    feed = rig.feed(publishing)
+    await feed.start()
+    await rig.publish("bar", "fill", "next")
+    assert await seen.wait_for(3) == ["bar", "fill", "next"]
+    assert outage["left"] == 0
+    with pytest.raises(TimeoutError):
+        await dead.next_msg(timeout=0.3)
+    await feed.stop()

@@ -30,16 +30,18 @@ from typing import Generic, TypeVar
 
 from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from foxtrot.common.broker import inbox_prefix, jetstream
 from foxtrot.common.consumers import Decoder, Delivery, Handler, describe_error
 from foxtrot.common.dead_letters import DeadLetterKind, DeadLetters
-from foxtrot.common.errors import MalformedMessage
+from foxtrot.common.errors import InfrastructureError, MalformedMessage
 from foxtrot.common.streams import StreamSpec
 
 __all__ = ["Feed"]
@@ -49,6 +51,15 @@ log = logging.getLogger(__name__)
 _IDLE_FETCH_S = 5.0  # how long one pull request waits when nothing comes
 _MAX_BATCH = 100  # messages fetched at once when the stream holds more
 _MAX_BACKOFF_S = 30.0
+# Failures of the infrastructure, not of the message: retried for as long as they last.
+_OUTAGES: tuple[type[BaseException], ...] = (
+    InfrastructureError,
+    TimeoutError,  # nats-py's timeouts too
+    ConnectionError,
+    NatsError,
+    OperationalError,  # PostgreSQL unreachable or gone away
+    InterfaceError,
+)
 
 
 @dataclass(eq=False)
@@ -239,6 +250,7 @@ class Feed(Generic[T]):
             await self._dead_letter(msg, DeadLetterKind.MALFORMED, describe_error(exc))
             return
         attempt = 0
+        outages = 0
         while True:
             attempt += 1
             delivery = Delivery(msg.subject, headers, msg.metadata.num_delivered, seq)
@@ -248,6 +260,25 @@ class Feed(Generic[T]):
             except MalformedMessage as exc:
                 await self._dead_letter(msg, DeadLetterKind.MALFORMED, exc.reason)
                 return
+            except _OUTAGES as exc:
+                _stop_if_cancelled()
+                # NATS or PostgreSQL did not answer: nothing is wrong with the message, so
+                # it is held (and the stream told so) and tried again for as long as that
+                # lasts, rather than dead-lettered with what it carries (a fill, say).
+                attempt -= 1
+                outages += 1
+                log.warning(
+                    "handler for %s could not reach NATS or PostgreSQL (%s: %s); holding the "
+                    "message, try %d",
+                    msg.subject,
+                    type(exc).__name__,
+                    exc,
+                    outages,
+                )
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
+                await asyncio.sleep(min(self.retry_delay_s * 2 ** min(outages, 10), _MAX_BACKOFF_S))
+                continue
             except Exception as exc:
                 _stop_if_cancelled()
                 log.exception(

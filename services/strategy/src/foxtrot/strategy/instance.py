@@ -385,7 +385,12 @@ class Instance:
         await self._take(durable, delivery, event, show, data=False)
         async with self._heard:
             cid = event.client_order_id
-            self._last_heard[cid] = max(event.ts_event, self._last_heard.get(cid, 0))
+            runtime = self.runtime
+            order = runtime.orders.get(ClientOrderId(cid)) if runtime is not None else None
+            if order is None or order.status.is_terminal:
+                self._last_heard.pop(cid, None)  # no bar waits for a closed order
+            else:
+                self._last_heard[cid] = max(event.ts_event, self._last_heard.get(cid, 0))
             self._heard.notify_all()
 
     async def on_account(self, state: AccountState, _: Delivery) -> None:
