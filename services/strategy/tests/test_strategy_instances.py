@@ -559,6 +559,16 @@ async def test_a_reload_with_a_bad_config_changes_nothing() -> None:
     assert host.events(StrategyReloaded) == []
 
 
+async def test_a_reload_cannot_move_an_instance_to_another_account() -> None:
+    host = await started(make_host())
+    with pytest.raises(Refused, match="account SIM-001") as refused:
+        await host.service.reload(
+            ReloadStrategy(strategy_id=SID, config=sma_config(account_id="SIM-002"))
+        )
+    assert refused.value.code == "INVALID"
+    assert host.events(StrategyReloaded) == []
+
+
 # --- timers ----------------------------------------------------------------------------------
 
 

@@ -308,6 +308,15 @@ class StrategyService:
                     )
                 config = {**request.config, "strategy_id": sid}
             strategy = _built(record.strategy_path, config, reload=True)
+            account = strategy.config.account_id
+            if account != record.config.get("account_id", account):
+                # Its balances, its account consumer and execution's orders and positions
+                # all belong to the account it was created with.
+                raise Refused(
+                    f"a reload keeps the instance's account {record.config['account_id']}, "
+                    f"config.account_id was {account}: remove it and create it again",
+                    "INVALID",
+                )
             new = instance.build(strategy)
             old = instance.runtime
             state = _state_to_carry(old, record.saved_state)
