@@ -688,3 +688,24 @@ async def test_a_control_request_that_waited_behind_a_remove_finds_no_instance()
     with pytest.raises(Refused) as refused:
         await pending
     assert refused.value.code == "NOT_FOUND"
+
+
+async def test_removing_an_instance_that_cannot_be_built_deletes_its_consumers_from_before(
+    ftx_bars: list[Bar],
+) -> None:
+    first = await started(make_host())
+    await first.bars(ftx_bars[:3])
+    await first.service.close()  # saved while running: its consumers stay for the next start
+    first.store.rows[SID].strategy_path = "strategy_testkit:NoSuchStrategy"  # its code is gone
+    second = make_host(store=first.store)
+    await second.service.restore_all()
+    assert second.service.instances[SID].runtime is None
+    assert second.feeds.made == []  # it reads nothing ...
+
+    await second.service.remove(RemoveStrategy(strategy_id=SID))
+    deleted = {feed.durable: feed.stream.name for feed in second.feeds.made if feed.deleted}
+    assert deleted == {  # ... but what it read before is deleted with it
+        f"strategy-{SID}-orders": EVENTS.name,
+        f"strategy-{SID}-account": EVENTS.name,
+        BARS_DURABLE: "FOXTROT_MARKET_DATA",
+    }

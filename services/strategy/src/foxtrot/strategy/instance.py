@@ -792,13 +792,28 @@ class Instance:
                     await feed.stop()
 
     async def delete_feeds(self) -> None:
-        """Stop reading and delete every consumer of the instance (it is being removed)."""
+        """Stop reading and delete every consumer of the instance (it is being removed),
+        those it reads now and those a saved state names (an instance that could not be
+        built reads nothing, but its consumers from before are still there)."""
         for _, feed in self.data_feeds.values():
             await feed.delete()
         for feed in self.event_feeds.values():
             await feed.delete()
+        deleted = set(self.data_feeds) | set(self.event_feeds)
         self.data_feeds.clear()
         self.event_feeds.clear()
+        events = {orders_route(self.strategy_id).durable: EVENTS}
+        events[account_route(self.strategy_id, "-").durable] = EVENTS
+        saved = (self.record.saved_state or {}).get("applied", {})
+        for durable in [*events, *saved]:
+            if durable in deleted or not durable.startswith(f"strategy-{self.strategy_id}-"):
+                continue
+            deleted.add(durable)
+            stream = events.get(durable, MARKET_DATA)
+            left = self.hosting.feeds.feed(
+                ">", stream=stream, durable=durable, decode=bytes, handle=_ignore
+            )
+            await left.delete()
 
 
 async def _ignore(_: Any, __: Delivery) -> None:
