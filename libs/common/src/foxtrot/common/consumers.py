@@ -38,7 +38,7 @@ from foxtrot.common.subjects import matches
 if TYPE_CHECKING:
     from foxtrot.common.feeds import Feed
 
-__all__ = ["Consumers", "Delivery", "Settle", "describe_error"]
+__all__ = ["Consumers", "Delivery", "Settle", "describe_error", "stop_if_cancelled"]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -277,6 +277,9 @@ class Consumers:
             settling: asyncio.Task[None] | None = None
             try:
                 while True:
+                    # A cancel the second fetch of a batch took for a timeout stops the
+                    # loop here, once that batch is handled.
+                    stop_if_cancelled()
                     batch = await fetch(pull)
                     if batch is None:
                         continue
@@ -304,11 +307,7 @@ class Consumers:
             try:
                 batch = await pull.fetch(1, timeout=_IDLE_FETCH_S)
             except NatsTimeoutError:
-                # nats-py waits with wait_for, which on 3.11 can turn a cancel that meets its
-                # timeout into a timeout: a stop must still stop the loop.
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise asyncio.CancelledError from None
+                stop_if_cancelled()
                 return None
             waiting = batch[-1].metadata.num_pending
             if waiting:  # already in the stream: fetched without waiting
@@ -573,6 +572,16 @@ class Consumers:
             reason=reason,
             headers=dict(headers),
         )
+
+
+def stop_if_cancelled() -> None:
+    """Raise CancelledError if this task is being cancelled. nats-py waits with wait_for,
+    which on Python 3.11 can turn a cancel that meets its timeout into a timeout (and a
+    handler's own wait_for can do the same): caught as an error and retried, a stop would
+    never stop a consuming loop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def describe_error(exc: Exception) -> str:

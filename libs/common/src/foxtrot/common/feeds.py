@@ -39,7 +39,13 @@ from pydantic import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from foxtrot.common.broker import inbox_prefix, jetstream
-from foxtrot.common.consumers import Decoder, Delivery, Handler, describe_error
+from foxtrot.common.consumers import (
+    Decoder,
+    Delivery,
+    Handler,
+    describe_error,
+    stop_if_cancelled,
+)
 from foxtrot.common.dead_letters import DeadLetterKind, DeadLetters
 from foxtrot.common.errors import InfrastructureError, MalformedMessage
 from foxtrot.common.streams import StreamSpec
@@ -204,7 +210,7 @@ class Feed(Generic[T]):
             except asyncio.CancelledError:
                 raise
             except Exception:
-                _stop_if_cancelled()
+                stop_if_cancelled()
                 log.exception("fetching %s from %s failed; trying again in 1 s", *self._where())
                 await asyncio.sleep(1.0)
                 continue
@@ -221,7 +227,7 @@ class Feed(Generic[T]):
         try:
             batch = await pull.fetch(1, timeout=_IDLE_FETCH_S)
         except NatsTimeoutError:
-            _stop_if_cancelled()
+            stop_if_cancelled()
             return []
         waiting = batch[-1].metadata.num_pending
         if waiting:
@@ -229,7 +235,7 @@ class Feed(Generic[T]):
                 batch += await pull.fetch(min(waiting, _MAX_BATCH - 1), timeout=1.0)
             except NatsTimeoutError:
                 self._fetched = batch  # a stop gives these back to the stream at once
-                _stop_if_cancelled()
+                stop_if_cancelled()
         return batch
 
     async def _one(self, msg: Msg) -> None:
@@ -261,7 +267,7 @@ class Feed(Generic[T]):
                 await self._dead_letter(msg, DeadLetterKind.MALFORMED, exc.reason)
                 return
             except _OUTAGES as exc:
-                _stop_if_cancelled()
+                stop_if_cancelled()
                 # NATS or PostgreSQL did not answer: nothing is wrong with the message, so
                 # it is held (and the stream told so) and tried again for as long as that
                 # lasts, rather than dead-lettered with what it carries (a fill, say).
@@ -280,7 +286,7 @@ class Feed(Generic[T]):
                 await asyncio.sleep(min(self.retry_delay_s * 2 ** min(outages, 10), _MAX_BACKOFF_S))
                 continue
             except Exception as exc:
-                _stop_if_cancelled()
+                stop_if_cancelled()
                 log.exception(
                     "handler for %s failed (attempt %d of %d)",
                     msg.subject,
@@ -302,13 +308,3 @@ class Feed(Generic[T]):
             reason=reason,
             headers=dict(msg.headers or {}),
         )
-
-
-def _stop_if_cancelled() -> None:
-    """Raise CancelledError if this task is being cancelled. nats-py waits with wait_for,
-    which on Python 3.11 can turn a cancel that meets its timeout into a timeout (and a
-    handler's own wait_for can do the same): caught as an error and retried, a stop would
-    never stop the loop."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
